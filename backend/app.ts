@@ -1,0 +1,98 @@
+// createApp(deps) → a Koa app that is not listening. The middleware order lives here and only here.
+import Koa from "koa";
+import Router from "@koa/router";
+import pino, { type Logger } from "pino";
+import type { Config } from "./config";
+import type { Db } from "./db";
+import { AppError } from "./errors";
+import { createSessionCookie } from "./auth/cookies";
+import { createTokens } from "./auth/tokens";
+import type { Hasher } from "./auth/passwords";
+import { authRoutes } from "./auth/auth.routes";
+import { userRoutes } from "./users/users.routes";
+import { createUsersService } from "./users/users.service";
+import { errorHandler } from "./middleware/error-handler";
+import { securityHeaders } from "./middleware/security-headers";
+import { requestLogger } from "./middleware/request-logger";
+import { corsPolicy, originCheck } from "./middleware/origin-check";
+import { jsonBody } from "./middleware/json-body";
+import { createAccountLock, createIpLimiter } from "./middleware/rate-limit";
+import { createTokenRequired } from "./middleware/token-required";
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  hasher: Hasher;
+  logger?: Logger;
+  /** Milliseconds since the epoch; tests move time forward. */
+  now?: () => number;
+}
+
+export function createServices({ config, db, hasher, logger = pino({ level: config.logLevel }), now = Date.now }: AppDeps) {
+  const tokens = createTokens(config.jwt, now);
+  const cookie = createSessionCookie(config);
+  const users = createUsersService({ db, hasher, now });
+  return {
+    config,
+    logger,
+    hasher,
+    tokens,
+    cookie,
+    users,
+    tokenRequired: createTokenRequired({ tokens, cookie, users }),
+    loginIpLimit: createIpLimiter(config.rateLimitLoginPerIp, "login"),
+    signupIpLimit: createIpLimiter(config.rateLimitSignupPerIp, "signup"),
+    accountLock: createAccountLock(config.loginMaxFailures, config.loginLockSeconds),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
+
+function createRouter(services: Services): Router {
+  const router = new Router({ prefix: "/api" });
+  authRoutes(router, services);
+  userRoutes(router, services);
+  return router;
+}
+
+/** Turns what the router left unanswered into 404 NOT_FOUND or 405 METHOD_NOT_ALLOWED with `Allow`. */
+async function notFoundOrNotAllowed(ctx: Koa.Context, next: Koa.Next) {
+  await next();
+  const allow = ctx.response.get("Allow");
+  if ((ctx.status === 405 || ctx.status === 501) && allow) {
+    throw new AppError("METHOD_NOT_ALLOWED", `Method ${ctx.method} is not allowed here; use ${allow}`, null, { Allow: allow });
+  }
+  if (ctx.status === 404 && ctx.body == null) throw new AppError("NOT_FOUND", `No route for ${ctx.method} ${ctx.path}`);
+  if (ctx.status === 501) throw new AppError("NOT_FOUND", `No route for ${ctx.method} ${ctx.path}`);
+}
+
+export function createApp(deps: AppDeps) {
+  const services = createServices(deps);
+  const { config, logger } = services;
+  const app = new Koa({ proxy: config.trustProxy });
+
+  app.use(requestLogger(logger)); // outermost, so it logs the status the error handler chose
+  app.use(errorHandler(logger));
+  app.use(securityHeaders);
+  app.use(originCheck(config.allowedOrigins));
+  app.use(corsPolicy(config.allowedOrigins)); // answers preflights before any token check
+  app.use(notFoundOrNotAllowed);
+  app.use(jsonBody(config.bodyLimit));
+  const router = createRouter(services);
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return Object.assign(app, { services });
+}
+
+export type App = ReturnType<typeof createApp>;
+
+/** Every route as {method, path}: the Postman contract test checks the collection covers them all. */
+export function listRoutes(): Array<{ method: string; path: string }> {
+  // Route factories only capture their services; nothing is called while the routers are built.
+  const inert = { tokenRequired: () => async () => undefined } as unknown as Services;
+  const routes: Array<{ method: string; path: string }> = [];
+  for (const layer of createRouter(inert).stack) {
+    for (const method of layer.methods) if (method !== "HEAD") routes.push({ method, path: String(layer.path) });
+  }
+  return routes;
+}

@@ -1,0 +1,68 @@
+// Login and logout: POST/DELETE /api/authenticate (SPEC §5.2), flask_2025-compatible bodies.
+import type Router from "@koa/router";
+import type { Context } from "koa";
+import type { Logger } from "pino";
+import { AppError } from "../errors";
+import { loginBody, parse } from "../users/users.schemas";
+import { authenticate, readToken } from "../middleware/token-required";
+import type { Services } from "../app";
+
+const isBlank = (v: unknown) => v === undefined || v === null || v === "";
+
+export function authRoutes(router: Router, s: Services): void {
+
+  router.post("/authenticate", async (ctx: Context) => {
+    await s.loginIpLimit(ctx.ip);
+    const body = ctx.request.body as Record<string, unknown> | undefined;
+    if (!body || Object.keys(body).length === 0) throw new AppError("BODY_MISSING");
+    if (isBlank(body.uid)) throw new AppError("UID_MISSING");
+    if (isBlank(body.password)) throw new AppError("PASSWORD_MISSING");
+    const { uid, password } = parse(loginBody, body);
+    ctx.state.uid = uid;
+    const log = ctx.state.log as Logger;
+
+    await s.accountLock.reserveAttempt(uid);
+    const user = await s.users.findForLogin(uid);
+    // Unknown uids still cost one bcrypt comparison, so timing does not reveal which uids exist.
+    const ok = user ? await s.hasher.compare(password, user.passwordHash) : await s.hasher.compareDummy(password);
+    if (!user || !ok) {
+      log.info({ event: "login", outcome: "failure", uid }, "login failed");
+      throw new AppError("INVALID_CREDENTIALS");
+    }
+    await s.accountLock.clear(uid);
+    // Always a fresh token (new jti), whatever cookie the request carried: no session fixation.
+    const { token } = s.tokens.sign(user);
+    s.cookie.set(ctx, token);
+    const { passwordHash: _h, tokenVersion: _v, ...publicUser } = user;
+    log.info({ event: "login", outcome: "success", uid: user.uid }, "login succeeded");
+    ctx.body = { message: `Authentication for ${user.uid} successful`, user: publicUser };
+  });
+
+  router.delete("/authenticate", async (ctx: Context) => {
+    const all = ctx.query.all === "true";
+    const log = ctx.state.log as Logger;
+    const token = readToken(ctx, s.cookie);
+    // Logout is idempotent: whatever state the token is in, the browser's cookie is cleared.
+    s.cookie.clear(ctx);
+    if (all) {
+      if (!token) throw new AppError("TOKEN_MISSING");
+      const { user } = authenticate(token, s.tokens, s.users);
+      ctx.state.uid = user.uid;
+      await s.users.revokeAllSessions(user.id);
+      log.info({ event: "logout", scope: "all", uid: user.uid }, "all sessions revoked");
+    } else if (token) {
+      let session: ReturnType<typeof authenticate> | null = null;
+      try {
+        session = authenticate(token, s.tokens, s.users);
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err; // database trouble is a 503, not a silent success
+      }
+      if (session) {
+        await s.users.revokeToken(session.claims.jti, session.user.id, session.claims.exp);
+        log.info({ event: "logout", scope: "session", uid: session.user.uid }, "session revoked");
+      }
+    }
+    ctx.body = { message: "Token invalidated successfully" };
+  });
+
+}

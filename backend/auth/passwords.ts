@@ -1,0 +1,40 @@
+// Password hashing off the event loop: a piscina pool of worker threads, one per core, running bcryptjs.
+import os from "node:os";
+import path from "node:path";
+import { Piscina } from "piscina";
+
+export interface Hasher {
+  hash(password: string): Promise<string>;
+  compare(password: string, hash: string): Promise<boolean>;
+  /** Compare against a throwaway hash of the same cost: unknown uids cost as much as wrong passwords. */
+  compareDummy(password: string): Promise<false>;
+  destroy(): Promise<void>;
+}
+
+/** bcrypt only reads the first 72 bytes; longer passwords are refused upstream rather than truncated. */
+export const MAX_PASSWORD_BYTES = 72;
+
+export function createHasher(options: { rounds: number; threads?: number }): Hasher {
+  const threads = options.threads ?? Math.max(1, os.availableParallelism());
+  const pool = new Piscina({
+    filename: path.join(__dirname, "password.worker.js"),
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: Number.POSITIVE_INFINITY,
+  });
+  const hash = (password: string) => pool.run({ op: "hash", password, rounds: options.rounds }) as Promise<string>;
+  const compare = (password: string, hashed: string) => pool.run({ op: "compare", password, hash: hashed }) as Promise<boolean>;
+  const dummyHash = hash("crossauth-dummy-password");
+  dummyHash.catch(() => undefined); // surfaced by compareDummy, not as an unhandled rejection
+  return {
+    hash,
+    compare,
+    async compareDummy(password) {
+      await compare(password, await dummyHash);
+      return false;
+    },
+    async destroy() {
+      await pool.destroy();
+    },
+  };
+}

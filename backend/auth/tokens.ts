@@ -1,0 +1,90 @@
+// Signing and verifying session JWTs (SPEC §5.5): HS256 only, a `kid` per key for rotation, and the
+// claim checks jsonwebtoken leaves to us (it accepts no `exp`, absurd lifetimes and future `iat`).
+import crypto from "node:crypto";
+import jwt from "jsonwebtoken";
+import type { Config } from "../config";
+import { AppError } from "../errors";
+
+export interface TokenClaims {
+  sub: string;
+  jti: string;
+  ver: number;
+  iat: number;
+  exp: number;
+}
+
+export interface Tokens {
+  sign(user: { id: number; tokenVersion: number }): { token: string; claims: TokenClaims };
+  verify(token: string): TokenClaims;
+}
+
+/** Tolerated clock difference for `iat` (seconds): tokens are minted by this service's own clock. */
+const IAT_LEEWAY_SECONDS = 5;
+
+/** A key id that names the key without revealing anything about it. */
+function keyId(secret: string): string {
+  return crypto.createHash("sha256").update(secret).digest("base64url").slice(0, 12);
+}
+
+export function createTokens(jwtConfig: Config["jwt"], now: () => number = Date.now): Tokens {
+  // KeyObjects made once: verify with a string secret costs ~640 µs per call, with a KeyObject ~14 µs.
+  const current = { kid: keyId(jwtConfig.secret), key: crypto.createSecretKey(Buffer.from(jwtConfig.secret)) };
+  const keys = new Map<string, crypto.KeyObject>([[current.kid, current.key]]);
+  for (const old of jwtConfig.previousSecrets) keys.set(keyId(old), crypto.createSecretKey(Buffer.from(old)));
+  const { ttlSeconds, issuer } = jwtConfig;
+
+  return {
+    sign(user) {
+      const iat = Math.floor(now() / 1000);
+      const claims: TokenClaims = {
+        sub: String(user.id),
+        jti: crypto.randomUUID(),
+        ver: user.tokenVersion,
+        iat,
+        exp: iat + ttlSeconds,
+      };
+      const token = jwt.sign({ ...claims, iss: issuer }, current.key, {
+        algorithm: "HS256",
+        keyid: current.kid,
+      });
+      return { token, claims };
+    },
+
+    verify(token) {
+      const decoded = jwt.decode(token, { complete: true });
+      // Pinning the algorithm before looking up the key: `none`, RS256-with-HMAC-key and friends end here.
+      if (!decoded || typeof decoded !== "object" || decoded.header.alg !== "HS256") throw new AppError("TOKEN_INVALID");
+      const key = typeof decoded.header.kid === "string" ? keys.get(decoded.header.kid) : undefined;
+      if (!key) throw new AppError("TOKEN_INVALID");
+
+      let payload: unknown;
+      try {
+        payload = jwt.verify(token, key, {
+          algorithms: ["HS256"],
+          issuer,
+          clockTimestamp: Math.floor(now() / 1000),
+        });
+      } catch (err) {
+        if (err instanceof jwt.TokenExpiredError) throw new AppError("TOKEN_EXPIRED");
+        throw new AppError("TOKEN_INVALID");
+      }
+      if (!payload || typeof payload !== "object" || Array.isArray(payload)) throw new AppError("TOKEN_INVALID");
+      const p = payload as Record<string, unknown>;
+      const nowSeconds = Math.floor(now() / 1000);
+      if (
+        typeof p.sub !== "string" || !/^[1-9]\d{0,15}$/.test(p.sub) ||
+        typeof p.jti !== "string" || p.jti.length < 1 || p.jti.length > 64 ||
+        !Number.isSafeInteger(p.ver) || (p.ver as number) < 0 ||
+        !Number.isSafeInteger(p.iat) || !Number.isSafeInteger(p.exp)
+      ) {
+        throw new AppError("TOKEN_INVALID");
+      }
+      const iat = p.iat as number;
+      const exp = p.exp as number;
+      // A token we minted lives exactly ttlSeconds and was not minted in the future.
+      if (exp - iat > ttlSeconds || exp <= iat || iat > nowSeconds + IAT_LEEWAY_SECONDS) throw new AppError("TOKEN_INVALID");
+      if (exp <= nowSeconds) throw new AppError("TOKEN_EXPIRED");
+      return { sub: p.sub, jti: p.jti, ver: p.ver as number, iat, exp };
+    },
+  };
+}

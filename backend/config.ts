@@ -1,0 +1,232 @@
+// The environment, validated once into a frozen, typed Config (SPEC §4). Every refusal names the
+// variable and the fix; there are no fallbacks anywhere else in the code.
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+export const PROJECT_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? "../.." : "..");
+
+const DEV_ADMIN_PASSWORD = "password";
+const MIN_SECRET_LENGTH = 32;
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"], { message: "use true or false" })
+    .default(fallback ? "true" : "false")
+    .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const int = (fallback: number, min: number, max: number) =>
+  z.coerce
+    .number({ message: "must be a whole number" })
+    .int({ message: "must be a whole number" })
+    .min(min, { message: `must be at least ${min}` })
+    .max(max, { message: `must be at most ${max}` })
+    .default(fallback);
+
+const byteSize = z
+  .string()
+  .regex(/^\d+(b|kb|mb)?$/i, { message: "use a size such as 16kb or 1mb" })
+  .default("16kb");
+
+/** Every SPEC §4 variable. `.env.example` lists exactly these keys (a test checks). */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: int(8587, 0, 65535),
+  FRONTEND_PORT: int(4100, 0, 65535),
+  DATABASE_URL: z
+    .string()
+    .regex(/^file:.+/, { message: "must be a SQLite file URL such as file:./data/dev.db" })
+    .default("file:./data/dev.db"),
+  JWT_SECRET: z.string().optional(),
+  JWT_PREVIOUS_SECRETS: z.string().default(""),
+  JWT_TTL_SECONDS: int(3600, 60, 60 * 60 * 24 * 30),
+  JWT_TOKEN_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$|^__Host-[A-Za-z0-9_-]+$/, { message: "must be a cookie name such as __Host-jwt_token" })
+    .default("__Host-jwt_token"),
+  COOKIE_PARTITIONED: bool(true),
+  ALLOWED_ORIGINS: z.string().default("http://localhost:4100,http://127.0.0.1:4100"),
+  TRUST_PROXY: bool(false),
+  BCRYPT_ROUNDS: int(10, 4, 15),
+  LOGIN_MAX_FAILURES: int(5, 1, 1000),
+  LOGIN_LOCK_SECONDS: int(300, 1, 86400),
+  RATE_LIMIT_LOGIN_PER_IP: int(20, 1, 1_000_000),
+  RATE_LIMIT_SIGNUP_PER_IP: int(10, 1, 1_000_000),
+  SIGNUP_ENABLED: bool(true),
+  ADMIN_UID: z.string().optional(),
+  ADMIN_PASSWORD: z.string().optional(),
+  ADMIN_NAME: z.string().optional(),
+  DEMO_USERS: z.enum(["true", "false", "1", "0", "yes", "no"]).optional(),
+  BODY_LIMIT: byteSize,
+  SHUTDOWN_TIMEOUT_SECONDS: int(10, 0, 600),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: "development" | "production" | "test";
+  host: string;
+  port: number;
+  frontendPort: number;
+  databaseFile: string;
+  jwt: {
+    secret: string;
+    previousSecrets: string[];
+    ttlSeconds: number;
+    cookieName: string;
+    issuer: string;
+  };
+  cookiePartitioned: boolean;
+  allowedOrigins: string[];
+  trustProxy: boolean;
+  bcryptRounds: number;
+  loginMaxFailures: number;
+  loginLockSeconds: number;
+  rateLimitLoginPerIp: number;
+  rateLimitSignupPerIp: number;
+  signupEnabled: boolean;
+  seedAdmin: { uid: string; password: string; name: string } | null;
+  demoUsers: boolean;
+  bodyLimit: string;
+  shutdownTimeoutSeconds: number;
+  logLevel: string;
+  /** Things worth telling the operator at startup (e.g. a generated development secret). */
+  warnings: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Resolves a `file:` URL to an absolute path; relative paths are relative to the project root. */
+export function resolveDatabaseFile(url: string, root = PROJECT_ROOT): string {
+  const file = url.replace(/^file:/, "");
+  return path.isAbsolute(file) ? file : path.join(root, file);
+}
+
+function parseOrigins(raw: string, problems: string[]): string[] {
+  const origins = raw
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    if (origin === "*") {
+      problems.push("ALLOWED_ORIGINS: '*' is not allowed with credentialed CORS; list exact origins such as https://you.github.io");
+      continue;
+    }
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      /* reported below */
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      problems.push(`ALLOWED_ORIGINS: '${origin}' is not an exact origin; use scheme://host[:port] with no path or trailing slash`);
+    }
+  }
+  return origins;
+}
+
+/** The development secret: generated once and kept beside the database so restarts keep sessions. */
+function loadOrCreateDevSecret(databaseFile: string, warnings: string[]): string {
+  const secretFile = path.join(path.dirname(databaseFile), ".jwt-secret");
+  try {
+    const existing = fs.readFileSync(secretFile, "utf8").trim();
+    if (existing.length >= MIN_SECRET_LENGTH) return existing;
+  } catch {
+    /* not created yet */
+  }
+  const secret = crypto.randomBytes(48).toString("base64url");
+  fs.mkdirSync(path.dirname(secretFile), { recursive: true });
+  fs.writeFileSync(secretFile, secret + "\n", { mode: 0o600 });
+  warnings.push(`JWT_SECRET is not set: generated a development secret in ${secretFile}. Set JWT_SECRET (32+ characters) in production.`);
+  return secret;
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset", as they do in most .env tooling.
+  const raw = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const result = envSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  const env = result.data;
+  const production = env.NODE_ENV === "production";
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const databaseFile = resolveDatabaseFile(env.DATABASE_URL);
+
+  let secret = env.JWT_SECRET;
+  if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
+    problems.push(`JWT_SECRET: must be at least ${MIN_SECRET_LENGTH} characters; generate one with: node -e "console.log(require('crypto').randomBytes(48).toString('base64url'))"`);
+  }
+  if (secret === undefined) {
+    if (production) {
+      problems.push(`JWT_SECRET: required in production (at least ${MIN_SECRET_LENGTH} characters); generate one with: node -e "console.log(require('crypto').randomBytes(48).toString('base64url'))"`);
+    } else {
+      secret = loadOrCreateDevSecret(databaseFile, warnings);
+    }
+  }
+  const previousSecrets = env.JWT_PREVIOUS_SECRETS.split(",").map((s) => s.trim()).filter(Boolean);
+  if (previousSecrets.some((s) => s.length < MIN_SECRET_LENGTH)) {
+    problems.push(`JWT_PREVIOUS_SECRETS: every key must be at least ${MIN_SECRET_LENGTH} characters`);
+  }
+
+  if (env.JWT_TOKEN_NAME.startsWith("__Host-") === false && production) {
+    warnings.push("JWT_TOKEN_NAME has no __Host- prefix: the cookie can be overwritten by a sibling subdomain.");
+  }
+
+  const allowedOrigins = parseOrigins(env.ALLOWED_ORIGINS, problems);
+  if (production && allowedOrigins.length === 0) {
+    problems.push("ALLOWED_ORIGINS: required in production; list the exact origins of your frontend, e.g. https://you.github.io");
+  }
+
+  const devDefaults = !production;
+  const adminUid = env.ADMIN_UID ?? (devDefaults ? "admin" : undefined);
+  const adminPassword = env.ADMIN_PASSWORD ?? (devDefaults ? DEV_ADMIN_PASSWORD : undefined);
+  const adminName = env.ADMIN_NAME ?? "Admin";
+  if (production && adminPassword === DEV_ADMIN_PASSWORD) {
+    problems.push("ADMIN_PASSWORD: the development password is refused in production; choose a strong one or create the admin with `npm run user -- create`");
+  }
+  if ((adminUid === undefined) !== (adminPassword === undefined)) {
+    problems.push("ADMIN_UID / ADMIN_PASSWORD: set both or neither");
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return Object.freeze({
+    env: env.NODE_ENV,
+    host: env.HOST,
+    port: env.PORT,
+    frontendPort: env.FRONTEND_PORT,
+    databaseFile,
+    jwt: Object.freeze({
+      secret: secret as string,
+      previousSecrets,
+      ttlSeconds: env.JWT_TTL_SECONDS,
+      cookieName: env.JWT_TOKEN_NAME,
+      issuer: "crossauth",
+    }),
+    cookiePartitioned: env.COOKIE_PARTITIONED,
+    allowedOrigins,
+    trustProxy: env.TRUST_PROXY,
+    bcryptRounds: env.BCRYPT_ROUNDS,
+    loginMaxFailures: env.LOGIN_MAX_FAILURES,
+    loginLockSeconds: env.LOGIN_LOCK_SECONDS,
+    rateLimitLoginPerIp: env.RATE_LIMIT_LOGIN_PER_IP,
+    rateLimitSignupPerIp: env.RATE_LIMIT_SIGNUP_PER_IP,
+    signupEnabled: env.SIGNUP_ENABLED,
+    seedAdmin: adminUid && adminPassword ? { uid: adminUid, password: adminPassword, name: adminName } : null,
+    demoUsers: env.DEMO_USERS === undefined ? devDefaults : ["true", "1", "yes"].includes(env.DEMO_USERS),
+    bodyLimit: env.BODY_LIMIT,
+    shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
+    logLevel: env.LOG_LEVEL,
+    warnings,
+  });
+}

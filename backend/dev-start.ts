@@ -1,0 +1,46 @@
+// `npm start`: the API on PORT and the static frontend on FRONTEND_PORT (a separate origin, as deployed),
+// with both URLs and the demo logins printed.
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import pino from "pino";
+import { ConfigError, loadConfig, PROJECT_ROOT } from "./config";
+import { createFrontendServer } from "./frontend-server";
+import { startApi } from "./server";
+
+async function main() {
+  const config = loadConfig(process.env);
+  const logger = pino({ level: config.logLevel });
+  const api = await startApi(config, logger);
+  const frontend = createFrontendServer({ root: path.join(PROJECT_ROOT, "frontend") });
+  await new Promise<void>((resolve, reject) => {
+    frontend.once("error", reject);
+    frontend.listen(config.frontendPort, config.host, resolve);
+  });
+  const host = config.host === "127.0.0.1" || config.host === "0.0.0.0" ? "localhost" : config.host;
+  const frontendUrl = `http://${host}:${(frontend.address() as AddressInfo).port}`;
+  const lines = [
+    "",
+    "crossauth is running",
+    `  frontend  ${frontendUrl}   (open this)`,
+    `  API       ${api.url}/api   (try ${api.url}/api/health)`,
+    `  origins   ${config.allowedOrigins.join(", ")}`,
+  ];
+  if (config.seedAdmin) lines.push(`  logins    ${config.seedAdmin.uid} / ${config.env === "production" ? "(ADMIN_PASSWORD)" : config.seedAdmin.password}  (Admin)`);
+  if (config.demoUsers) lines.push("            user / password  (User)");
+  lines.push("  Ctrl-C stops both.", "");
+  console.log(lines.join("\n"));
+
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      frontend.close();
+      frontend.closeAllConnections();
+      api.shutdown().then(() => process.exit(0), () => process.exit(1));
+    });
+  }
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError) console.error(`crossauth: refusing to start.\n${err.message}`);
+  else console.error("crossauth: failed to start:", err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,50 @@
+// AppError and the registry of stable error codes (SPEC §5.1, §5.3). One middleware renders them.
+import http from "node:http";
+
+export const ERROR_CODES = {
+  BODY_MISSING: { status: 400, message: "Please provide user details" },
+  UID_MISSING: { status: 401, message: "User ID is missing" },
+  PASSWORD_MISSING: { status: 401, message: "Password is missing" },
+  INVALID_CREDENTIALS: { status: 401, message: "Invalid user id or password" },
+  TOKEN_MISSING: { status: 401, message: "Authentication Token is missing!" },
+  TOKEN_INVALID: { status: 401, message: "Invalid Authentication token!" },
+  TOKEN_EXPIRED: { status: 401, message: "Authentication token has expired, please log in again" },
+  TOKEN_REVOKED: { status: 401, message: "Authentication token has been revoked, please log in again" },
+  FORBIDDEN_ROLE: { status: 403, message: "Insufficient permissions" },
+  ORIGIN_NOT_ALLOWED: { status: 403, message: "Requests from this origin are not allowed" },
+  SIGNUP_DISABLED: { status: 403, message: "Signup is disabled on this server" },
+  VALIDATION_FAILED: { status: 400, message: "Some fields are invalid" },
+  INVALID_JSON: { status: 400, message: "The request body must be a JSON object" },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Request bodies must be application/json" },
+  PAYLOAD_TOO_LARGE: { status: 413, message: "The request body is too large" },
+  UID_TAKEN: { status: 409, message: "That user id is already taken" },
+  LAST_ADMIN: { status: 409, message: "At least one admin must remain: promote another user first" },
+  USER_NOT_FOUND: { status: 404, message: "User not found" },
+  NOT_FOUND: { status: 404, message: "Not found" },
+  METHOD_NOT_ALLOWED: { status: 405, message: "Method not allowed" },
+  RATE_LIMITED: { status: 429, message: "Too many attempts, please wait and try again" },
+  UNAVAILABLE: { status: 503, message: "The service is temporarily unavailable, please try again" },
+  INTERNAL: { status: 500, message: "Something went wrong on our side" },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class AppError extends Error {
+  readonly status: number;
+  readonly expose = true;
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly data: unknown = null,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message ?? ERROR_CODES[code].message);
+    this.name = "AppError";
+    this.status = ERROR_CODES[code].status;
+  }
+}
+
+/** The SPEC §5.1 body. */
+export function errorBody(status: number, code: string, message: string, data: unknown = null) {
+  return { message, data, error: http.STATUS_CODES[status] ?? "Error", code };
+}

@@ -1,0 +1,59 @@
+// The outermost middleware: every failure becomes the SPEC §5.1 body. 5xx bodies stay generic; the cause
+// goes to the log only. Auth refusals (401/403/429) are logged as auth events.
+import type { Context, Next } from "koa";
+import type { Logger } from "pino";
+import { AppError, ERROR_CODES, errorBody } from "../errors";
+
+const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|READONLY|FULL|CORRUPT|NOTADB|PROTOCOL|NOLFS|AUTH)/;
+
+/** True when the error means "the database did not answer" (locked, gone, unreadable), not a bug. */
+export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== "object" || depth > 5) return false;
+  const e = err as Record<string, any>;
+  for (const code of [e.code, e.originalCode, e.cause?.originalCode, e.meta?.driverAdapterError?.cause?.originalCode]) {
+    if (typeof code === "string" && SQLITE_UNAVAILABLE.test(code)) return true;
+  }
+  if (["P1001", "P1008", "P2024"].includes(e.code)) return true; // can't reach, timed out, pool timeout
+  if (e.name === "PrismaClientInitializationError") return true;
+  if (typeof e.message === "string" && /database is locked|database table is locked|unable to open database|disk I\/O error|The database connection is not open/i.test(e.message)) return true;
+  return isDatabaseUnavailable(e.cause, depth + 1) || isDatabaseUnavailable(e.meta?.driverAdapterError, depth + 1);
+}
+
+/** Errors thrown by the body parser (raw-body, co-body, zlib) carry a status or a type; map them to codes. */
+function fromBodyParser(err: Record<string, any>): AppError | null {
+  if (err.type === "entity.too.large" || err.status === 413) return new AppError("PAYLOAD_TOO_LARGE");
+  if (err.type === "encoding.unsupported" || err.type === "charset.unsupported" || err.status === 415) {
+    return new AppError("UNSUPPORTED_MEDIA_TYPE", "Unsupported body encoding or charset: send UTF-8 JSON (gzip/deflate/br allowed)");
+  }
+  if (err instanceof SyntaxError || typeof err.type === "string" || (typeof err.code === "string" && err.code.startsWith("Z_")) || err.status === 400) {
+    return new AppError("INVALID_JSON", "The request body is not valid JSON");
+  }
+  return null;
+}
+
+export function errorHandler(logger: Logger) {
+  return async function handleErrors(ctx: Context, next: Next) {
+    try {
+      await next();
+    } catch (caught) {
+      const err = caught as Record<string, any>;
+      let appError: AppError;
+      if (caught instanceof AppError) appError = caught;
+      else if (isDatabaseUnavailable(caught)) appError = new AppError("UNAVAILABLE");
+      else appError = fromBodyParser(err) ?? new AppError("INTERNAL");
+
+      const log = (ctx.state.log as Logger | undefined) ?? logger;
+      if (appError.status >= 500) {
+        log.error({ err: caught, code: appError.code, method: ctx.method, path: ctx.path }, "request failed");
+      } else if ([401, 403, 429].includes(appError.status)) {
+        log.info({ event: "auth", outcome: "refused", code: appError.code, status: appError.status, uid: ctx.state.uid, path: ctx.path, method: ctx.method }, "auth refused");
+      }
+
+      ctx.status = appError.status;
+      for (const [name, value] of Object.entries({ ...(err.headers ?? {}), ...appError.headers })) ctx.set(name, String(value));
+      // 5xx messages are generic by construction: only the registry's text is ever sent.
+      const message = appError.status >= 500 ? ERROR_CODES[appError.code].message : appError.message;
+      ctx.body = errorBody(appError.status, appError.code, message, appError.data);
+    }
+  };
+}

@@ -1,0 +1,21 @@
+// A request id and one JSON log line per request (SPEC §5.8). Never logs bodies, cookies or headers.
+import crypto from "node:crypto";
+import type { Context, Next } from "koa";
+import type { Logger } from "pino";
+
+export function requestLogger(logger: Logger) {
+  return async function logRequest(ctx: Context, next: Next) {
+    const started = process.hrtime.bigint();
+    const reqId = crypto.randomUUID();
+    ctx.set("X-Request-Id", reqId);
+    ctx.state.log = logger.child({ reqId });
+    try {
+      await next();
+    } finally {
+      if (logger.isLevelEnabled("info")) {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        (ctx.state.log as Logger).info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 100) / 100 }, "request");
+      }
+    }
+  };
+}

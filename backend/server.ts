@@ -1,0 +1,93 @@
+// The process entry point: reads the environment, applies migrations, seeds, listens, and drains on SIGTERM.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import pino, { type Logger } from "pino";
+import { ConfigError, loadConfig, type Config } from "./config";
+import { createDb } from "./db";
+import { createHasher } from "./auth/passwords";
+import { createApp } from "./app";
+import { applyMigrations } from "./migrate";
+import { seedUsers } from "./seed";
+
+export interface RunningApi {
+  url: string;
+  server: http.Server;
+  /** Stops accepting, lets in-flight requests finish (bounded), then closes the pool and the database. */
+  shutdown(): Promise<void>;
+}
+
+export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
+  for (const warning of config.warnings) logger.warn(warning);
+  await applyMigrations(config.databaseFile);
+  const db = createDb(config.databaseFile);
+  const hasher = createHasher({ rounds: config.bcryptRounds });
+  const app = createApp({ config, db, hasher, logger });
+  await seedUsers(config, app.services.users, logger);
+
+  const server = http.createServer(app.callback());
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+
+  let stopping: Promise<void> | null = null;
+  const shutdown = () =>
+    (stopping ??= (async () => {
+      const started = Date.now();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections between requests are closed at once; busy ones once their response is sent.
+      const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+      const deadline = setTimeout(() => {
+        logger.warn("shutdown timeout reached: closing remaining connections");
+        server.closeAllConnections();
+      }, config.shutdownTimeoutSeconds * 1000);
+      await closed;
+      clearInterval(idleSweep);
+      clearTimeout(deadline);
+      await hasher.destroy();
+      await db.close();
+      logger.info({ drainMs: Date.now() - started }, "shut down cleanly");
+    })());
+
+  return { url, server, shutdown };
+}
+
+async function main() {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`crossauth: refusing to start.\n${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = pino({ level: config.logLevel });
+  const api = await startApi(config, logger);
+  logger.info({ url: api.url, env: config.env, allowedOrigins: config.allowedOrigins }, `crossauth API listening on ${api.url}`);
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, "shutting down");
+      api.shutdown().then(
+        () => process.exit(0),
+        (err) => {
+          logger.error({ err }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    if (err instanceof ConfigError) console.error(`crossauth: refusing to start.\n${err.message}`);
+    else console.error("crossauth: failed to start:", err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,217 @@
+// Users and sessions in the database: the only module that queries the User and RevokedToken tables.
+// Writes go through Prisma; the per-request session lookup is one prepared statement on the raw connection.
+import type { Db } from "../db";
+import type { Hasher } from "../auth/passwords";
+import { AppError } from "../errors";
+import { Prisma } from "../generated/prisma/client";
+import type { Role } from "./users.schemas";
+
+export interface PublicUser {
+  id: number;
+  uid: string;
+  name: string;
+  email: string | null;
+  role: Role;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SessionUser extends PublicUser {
+  tokenVersion: number;
+  revoked: boolean;
+}
+
+const publicFields = { id: true, uid: true, name: true, email: true, role: true, createdAt: true, updatedAt: true } as const;
+
+type PrismaPublicUser = { id: number; uid: string; name: string; email: string | null; role: string; createdAt: Date; updatedAt: Date };
+
+/** Picks the public fields only: whatever else a query selected (hash, token version) never leaks. */
+function toPublic(u: PrismaPublicUser): PublicUser {
+  return {
+    id: u.id,
+    uid: u.uid,
+    name: u.name,
+    email: u.email,
+    role: u.role as Role,
+    createdAt: u.createdAt.toISOString(),
+    updatedAt: u.updatedAt.toISOString(),
+  };
+}
+
+const uidKeyOf = (uid: string) => uid.toLowerCase();
+
+function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002";
+}
+function isNotFound(err: unknown): boolean {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2025";
+}
+
+export interface UserPatch {
+  uid?: string;
+  name?: string;
+  email?: string | null;
+  role?: Role;
+  password?: string;
+}
+
+export type UsersService = ReturnType<typeof createUsersService>;
+
+export function createUsersService({ db, hasher, now = Date.now }: { db: Db; hasher: Hasher; now?: () => number }) {
+  const { prisma, raw } = db;
+  const sessionLookup = raw.prepare<[string, number]>(
+    `SELECT id, uid, name, email, role, tokenVersion, createdAt, updatedAt,
+            EXISTS (SELECT 1 FROM RevokedToken WHERE jti = ?) AS revoked
+       FROM User WHERE id = ?`,
+  );
+  const ping = raw.prepare("SELECT count(*) AS n FROM (SELECT 1 FROM User LIMIT 1)");
+
+  async function findOrThrow(uid: string) {
+    const user = await prisma.user.findUnique({ where: { uidKey: uidKeyOf(uid) }, select: { ...publicFields, tokenVersion: true } });
+    if (!user) throw new AppError("USER_NOT_FOUND", `User '${uid}' not found`);
+    return user;
+  }
+
+  /** Refuses a change that would leave no admin at all (nobody could manage users any more). */
+  async function assertAnotherAdminRemains(userId: number) {
+    const others = await prisma.user.count({ where: { role: "Admin", id: { not: userId } } });
+    if (others === 0) throw new AppError("LAST_ADMIN");
+  }
+
+  async function applyPatch(current: { id: number; role: string }, patch: UserPatch) {
+    const data: Prisma.UserUpdateInput = {};
+    if (patch.uid !== undefined) Object.assign(data, { uid: patch.uid, uidKey: uidKeyOf(patch.uid) });
+    if (patch.name !== undefined) data.name = patch.name;
+    if (patch.email !== undefined) data.email = patch.email;
+    if (patch.role !== undefined && patch.role !== current.role) {
+      if (current.role === "Admin") await assertAnotherAdminRemains(current.id);
+      data.role = patch.role;
+    }
+    if (patch.password !== undefined) data.passwordHash = await hasher.hash(patch.password);
+    // A new role or password ends every existing session of this user (SPEC §5.2).
+    if (data.role !== undefined || data.passwordHash !== undefined) data.tokenVersion = { increment: 1 };
+    try {
+      const updated = await prisma.user.update({ where: { id: current.id }, data, select: { ...publicFields, tokenVersion: true } });
+      return { user: toPublic(updated), tokenVersion: updated.tokenVersion };
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new AppError("UID_TAKEN", `The user id '${patch.uid}' is already taken`);
+      if (isNotFound(err)) throw new AppError("USER_NOT_FOUND");
+      throw err;
+    }
+  }
+
+  return {
+    /** Hot path of tokenRequired: one indexed read, no Prisma (~8 µs instead of ~600 µs). */
+    findSessionUser(userId: number, jti: string): SessionUser | null {
+      const row = sessionLookup.get(jti, userId) as
+        | (Omit<SessionUser, "revoked"> & { revoked: number })
+        | undefined;
+      if (!row) return null;
+      return {
+        ...row,
+        createdAt: new Date(row.createdAt).toISOString(),
+        updatedAt: new Date(row.updatedAt).toISOString(),
+        revoked: row.revoked === 1,
+      };
+    },
+
+    /** Throws when the database cannot be read (health check → 503). */
+    ping(): void {
+      ping.get();
+    },
+
+    async findForLogin(uid: string) {
+      return prisma.user.findUnique({ where: { uidKey: uidKeyOf(uid) }, select: { ...publicFields, passwordHash: true, tokenVersion: true } })
+        .then((u) => (u ? { ...toPublic(u), passwordHash: u.passwordHash, tokenVersion: u.tokenVersion } : null));
+    },
+
+    async verifyPassword(userId: number, password: string): Promise<boolean> {
+      const user = await prisma.user.findUnique({ where: { id: userId }, select: { passwordHash: true } });
+      if (!user) return hasher.compareDummy(password);
+      return hasher.compare(password, user.passwordHash);
+    },
+
+    async create(input: { uid: string; name: string; password: string; email?: string | null; role?: Role }): Promise<PublicUser> {
+      const passwordHash = await hasher.hash(input.password);
+      try {
+        const user = await prisma.user.create({
+          data: {
+            uid: input.uid,
+            uidKey: uidKeyOf(input.uid),
+            name: input.name,
+            email: input.email ?? null,
+            role: input.role ?? "User",
+            passwordHash,
+          },
+          select: publicFields,
+        });
+        return toPublic(user);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new AppError("UID_TAKEN", `The user id '${input.uid}' is already taken`);
+        throw err;
+      }
+    },
+
+    /** Creates the user unless the uid exists; never overwrites. Returns whether it was created. */
+    async ensure(input: { uid: string; name: string; password: string; role: Role }): Promise<boolean> {
+      if (await prisma.user.findUnique({ where: { uidKey: uidKeyOf(input.uid) }, select: { id: true } })) return false;
+      try {
+        await this.create(input);
+        return true;
+      } catch (err) {
+        if (err instanceof AppError && err.code === "UID_TAKEN") return false;
+        throw err;
+      }
+    },
+
+    async list(): Promise<PublicUser[]> {
+      const users = await prisma.user.findMany({ select: publicFields, orderBy: { id: "asc" } });
+      return users.map(toPublic);
+    },
+
+    async getByUid(uid: string): Promise<PublicUser> {
+      return toPublic(await findOrThrow(uid));
+    },
+
+    async updateById(userId: number, patch: UserPatch) {
+      const current = await prisma.user.findUnique({ where: { id: userId }, select: { id: true, role: true } });
+      if (!current) throw new AppError("USER_NOT_FOUND");
+      return applyPatch(current, patch);
+    },
+
+    async updateByUid(uid: string, patch: UserPatch) {
+      return applyPatch(await findOrThrow(uid), patch);
+    },
+
+    async deleteByUid(uid: string): Promise<PublicUser> {
+      const user = await findOrThrow(uid);
+      if (user.role === "Admin") await assertAnotherAdminRemains(user.id);
+      try {
+        await prisma.user.delete({ where: { id: user.id } });
+      } catch (err) {
+        if (isNotFound(err)) throw new AppError("USER_NOT_FOUND", `User '${uid}' not found`);
+        throw err;
+      }
+      return toPublic(user);
+    },
+
+    /** Logout: this one token stops working, and stays refused across restarts until it expires. */
+    async revokeToken(jti: string, userId: number, expSeconds: number) {
+      const nowDate = new Date(now());
+      await prisma.$transaction([
+        prisma.revokedToken.deleteMany({ where: { expiresAt: { lt: nowDate } } }),
+        prisma.revokedToken.upsert({
+          where: { jti },
+          create: { jti, userId, expiresAt: new Date(expSeconds * 1000) },
+          update: {},
+        }),
+      ]);
+    },
+
+    /** Logout everywhere: every token minted before now carries an older version and is refused. */
+    async revokeAllSessions(userId: number): Promise<number> {
+      const user = await prisma.user.update({ where: { id: userId }, data: { tokenVersion: { increment: 1 } }, select: { tokenVersion: true } });
+      return user.tokenVersion;
+    },
+  };
+}
