@@ -23,16 +23,21 @@ export function createHasher(options: { rounds: number; threads?: number }): Has
     idleTimeout: Number.POSITIVE_INFINITY,
   });
   const hash = (password: string) => pool.run({ op: "hash", password, rounds: options.rounds }) as Promise<string>;
-  const compare = (password: string, hashed: string) => pool.run({ op: "compare", password, hash: hashed }) as Promise<boolean>;
+  const runCompare = (password: string, hashed: string) => pool.run({ op: "compare", password, hash: hashed }) as Promise<boolean>;
   const dummyHash = hash("crossauth-dummy-password");
   dummyHash.catch(() => undefined); // surfaced by compareDummy, not as an unhandled rejection
+  const compareDummy = async (password: string): Promise<false> => {
+    await runCompare(password, await dummyHash);
+    return false;
+  };
   return {
     hash,
-    compare,
-    async compareDummy(password) {
-      await compare(password, await dummyHash);
-      return false;
+    async compare(password, hashed) {
+      // bcrypt compares only the first 72 bytes, so a longer password can never be the right one.
+      if (Buffer.byteLength(password, "utf8") > MAX_PASSWORD_BYTES) return compareDummy(password);
+      return runCompare(password, hashed);
     },
+    compareDummy,
     async destroy() {
       await pool.destroy();
     },

@@ -51,7 +51,12 @@ export function createTokens(jwtConfig: Config["jwt"], now: () => number = Date.
     },
 
     verify(token) {
-      const decoded = jwt.decode(token, { complete: true });
+      let decoded: jwt.Jwt | null;
+      try {
+        decoded = jwt.decode(token, { complete: true });
+      } catch {
+        throw new AppError("TOKEN_INVALID"); // jws throws on a payload that is not JSON
+      }
       // Pinning the algorithm before looking up the key: `none`, RS256-with-HMAC-key and friends end here.
       if (!decoded || typeof decoded !== "object" || decoded.header.alg !== "HS256") throw new AppError("TOKEN_INVALID");
       const key = typeof decoded.header.kid === "string" ? keys.get(decoded.header.kid) : undefined;

@@ -19,18 +19,6 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   return isDatabaseUnavailable(e.cause, depth + 1) || isDatabaseUnavailable(e.meta?.driverAdapterError, depth + 1);
 }
 
-/** Errors thrown by the body parser (raw-body, co-body, zlib) carry a status or a type; map them to codes. */
-function fromBodyParser(err: Record<string, any>): AppError | null {
-  if (err.type === "entity.too.large" || err.status === 413) return new AppError("PAYLOAD_TOO_LARGE");
-  if (err.type === "encoding.unsupported" || err.type === "charset.unsupported" || err.status === 415) {
-    return new AppError("UNSUPPORTED_MEDIA_TYPE", "Unsupported body encoding or charset: send UTF-8 JSON (gzip/deflate/br allowed)");
-  }
-  if (err instanceof SyntaxError || typeof err.type === "string" || (typeof err.code === "string" && err.code.startsWith("Z_")) || err.status === 400) {
-    return new AppError("INVALID_JSON", "The request body is not valid JSON");
-  }
-  return null;
-}
-
 export function errorHandler(logger: Logger) {
   return async function handleErrors(ctx: Context, next: Next) {
     try {
@@ -40,7 +28,7 @@ export function errorHandler(logger: Logger) {
       let appError: AppError;
       if (caught instanceof AppError) appError = caught;
       else if (isDatabaseUnavailable(caught)) appError = new AppError("UNAVAILABLE");
-      else appError = fromBodyParser(err) ?? new AppError("INTERNAL");
+      else appError = new AppError("INTERNAL");
 
       const log = (ctx.state.log as Logger | undefined) ?? logger;
       if (appError.status >= 500) {
