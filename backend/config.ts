@@ -9,6 +9,7 @@ export const PROJECT_ROOT = path.resolve(__dirname, __dirname.includes(`${path.s
 
 const DEV_ADMIN_PASSWORD = "password";
 const MIN_SECRET_LENGTH = 32;
+const DEV_ORIGINS = "http://localhost:4100,http://127.0.0.1:4100";
 
 const bool = (fallback: boolean) =>
   z
@@ -47,7 +48,8 @@ export const envSchema = z.object({
     .regex(/^[A-Za-z0-9_-]+$|^__Host-[A-Za-z0-9_-]+$/, { message: "must be a cookie name such as __Host-jwt_token" })
     .default("__Host-jwt_token"),
   COOKIE_PARTITIONED: bool(true),
-  ALLOWED_ORIGINS: z.string().default("http://localhost:4100,http://127.0.0.1:4100"),
+  // Development default applied in loadConfig: production must name its origins.
+  ALLOWED_ORIGINS: z.string().optional(),
   TRUST_PROXY: bool(false),
   BCRYPT_ROUNDS: int(10, 4, 15),
   LOGIN_MAX_FAILURES: int(5, 1, 1000),
@@ -182,7 +184,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     warnings.push("JWT_TOKEN_NAME has no __Host- prefix: the cookie can be overwritten by a sibling subdomain.");
   }
 
-  const allowedOrigins = parseOrigins(env.ALLOWED_ORIGINS, problems);
+  const allowedOrigins = parseOrigins(env.ALLOWED_ORIGINS ?? (production ? "" : DEV_ORIGINS), problems);
   if (production && allowedOrigins.length === 0) {
     problems.push("ALLOWED_ORIGINS: required in production; list the exact origins of your frontend, e.g. https://you.github.io");
   }

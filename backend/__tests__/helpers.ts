@@ -48,13 +48,16 @@ export function freshDatabaseFile(): string {
   return file;
 }
 
-export async function makeTestApp(env: Record<string, string> = {}, options: { databaseFile?: string } = {}): Promise<TestApp> {
+export async function makeTestApp(
+  env: Record<string, string> = {},
+  options: { databaseFile?: string; logger?: pino.Logger } = {},
+): Promise<TestApp> {
   const databaseFile = options.databaseFile ?? freshDatabaseFile();
   const config = testConfig(env, databaseFile);
   const db = createDb(databaseFile);
   const hasher = createHasher({ rounds: config.bcryptRounds, threads: 1 });
   let offset = 0;
-  const logger = pino({ level: "silent" });
+  const logger = options.logger ?? pino({ level: "silent" });
   const app = createApp({ config, db, hasher, logger, now: () => Date.now() + offset });
   await seedUsers(config, app.services.users, logger);
   const server = app.callback();

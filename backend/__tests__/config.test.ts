@@ -1,0 +1,98 @@
+// Startup configuration (SPEC §4): production refusals name the variable and the fix; .env.example
+// lists exactly the schema's keys; development needs no .env.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ConfigError, envSchema, loadConfig, PROJECT_ROOT } from "../config";
+
+const strongSecret = "s".repeat(48);
+const prod = (env: Record<string, string>) => () =>
+  loadConfig({ NODE_ENV: "production", JWT_SECRET: strongSecret, ALLOWED_ORIGINS: "https://you.github.io", DATABASE_URL: "file:/tmp/crossauth-config-test.db", ...env });
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("production refusals", () => {
+  it("refuses a missing JWT_SECRET, naming the variable and how to make one", () => {
+    const [problem] = problemsOf(() => loadConfig({ NODE_ENV: "production", ALLOWED_ORIGINS: "https://you.github.io" }));
+    expect(problem).toMatch(/^JWT_SECRET: required in production/);
+    expect(problem).toMatch(/randomBytes/);
+  });
+
+  it("refuses a JWT_SECRET shorter than 32 characters", () => {
+    expect(problemsOf(prod({ JWT_SECRET: "short" }))[0]).toMatch(/^JWT_SECRET: must be at least 32 characters/);
+  });
+
+  it("refuses an empty ALLOWED_ORIGINS and a wildcard", () => {
+    expect(problemsOf(prod({ ALLOWED_ORIGINS: " , " }))[0]).toMatch(/^ALLOWED_ORIGINS: required in production/);
+    expect(problemsOf(prod({ ALLOWED_ORIGINS: "*" }))[0]).toMatch(/^ALLOWED_ORIGINS: '\*' is not allowed/);
+    expect(problemsOf(prod({ ALLOWED_ORIGINS: "https://you.github.io/" }))[0]).toMatch(/not an exact origin/);
+  });
+
+  it("refuses the development admin password", () => {
+    expect(problemsOf(prod({ ADMIN_UID: "root", ADMIN_PASSWORD: "password" }))[0]).toMatch(/^ADMIN_PASSWORD: the development password is refused/);
+  });
+
+  it("lists every problem at once", () => {
+    expect(problemsOf(() => loadConfig({ NODE_ENV: "production" })).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("refuses out-of-range numbers naming the variable", () => {
+    expect(problemsOf(prod({ BCRYPT_ROUNDS: "3" }))[0]).toMatch(/^BCRYPT_ROUNDS: must be at least 4/);
+    expect(problemsOf(prod({ BCRYPT_ROUNDS: "16" }))[0]).toMatch(/^BCRYPT_ROUNDS: must be at most 15/);
+    expect(problemsOf(prod({ PORT: "http" }))[0]).toMatch(/^PORT:/);
+    expect(problemsOf(prod({ COOKIE_PARTITIONED: "maybe" }))[0]).toMatch(/^COOKIE_PARTITIONED: use true or false/);
+  });
+
+  it("starts with safe production values and seeds nothing by default", () => {
+    const config = prod({})();
+    expect(config.seedAdmin).toBeNull();
+    expect(config.demoUsers).toBe(false);
+    expect(config.jwt.cookieName).toBe("__Host-jwt_token");
+    expect(config.cookiePartitioned).toBe(true);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+});
+
+describe("development defaults", () => {
+  it("needs no environment: generates and persists a secret beside the database, with a warning", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "crossauth-config-"));
+    const first = loadConfig({ DATABASE_URL: `file:${dir}/dev.db` });
+    expect(first.jwt.secret.length).toBeGreaterThanOrEqual(32);
+    expect(first.warnings.join()).toMatch(/JWT_SECRET is not set/);
+    const second = loadConfig({ DATABASE_URL: `file:${dir}/dev.db` });
+    expect(second.jwt.secret).toBe(first.jwt.secret);
+    expect(second.warnings).toEqual([]);
+    expect(fs.statSync(path.join(dir, ".jwt-secret")).mode & 0o077).toBe(0);
+    expect(first).toMatchObject({ port: 8587, host: "127.0.0.1", frontendPort: 4100, demoUsers: true, bcryptRounds: 10 });
+    expect(first.seedAdmin).toEqual({ uid: "admin", password: "password", name: "Admin" });
+    expect(first.allowedOrigins).toEqual(["http://localhost:4100", "http://127.0.0.1:4100"]);
+  });
+
+  it("resolves a relative DATABASE_URL against the project root", () => {
+    const config = loadConfig({ DATABASE_URL: "file:./data/dev.db", JWT_SECRET: strongSecret });
+    expect(config.databaseFile).toBe(path.join(PROJECT_ROOT, "data", "dev.db"));
+  });
+});
+
+describe(".env.example", () => {
+  it("lists exactly the keys of the config schema", () => {
+    const text = fs.readFileSync(path.join(PROJECT_ROOT, ".env.example"), "utf8");
+    const keys = text.split("\n").filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split("=")[0]);
+    expect([...keys].sort()).toEqual(Object.keys(envSchema.shape).sort());
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it("loads as a valid development configuration", () => {
+    const text = fs.readFileSync(path.join(PROJECT_ROOT, ".env.example"), "utf8");
+    const env = Object.fromEntries(text.split("\n").filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split(/=(.*)/s).slice(0, 2)));
+    expect(() => loadConfig({ ...env, JWT_SECRET: strongSecret })).not.toThrow();
+  });
+});
