@@ -1,0 +1,74 @@
+// The login page: log in (then go to ?next= or the profile), or sign up and then log in.
+import { API_URL, apiFetch, clearMessage, login, showError, showNote } from "./api/config.js";
+import { loadSession, renderFooter, renderNav } from "./ui.js";
+
+const loginForm = document.getElementById("login-form");
+const signupForm = document.getElementById("signup-form");
+const loginMessage = document.getElementById("login-message");
+const signupMessage = document.getElementById("signup-message");
+
+/** Only a page of this site: never follow ?next= to another origin. */
+function nextPage() {
+  const next = new URLSearchParams(location.search).get("next") ?? "";
+  return /^[A-Za-z0-9_-]+\.html$/.test(next) ? next : "profile.html";
+}
+
+/** Disables a form's button while its request runs, so a double click does not send twice. */
+async function whileBusy(form, task) {
+  const button = form.querySelector('button[type="submit"]');
+  button.disabled = true;
+  try {
+    return await task();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+loginForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const uid = loginForm.elements.uid.value.trim();
+  const password = loginForm.elements.password.value;
+  clearMessage(signupMessage);
+  await whileBusy(loginForm, () =>
+    login({
+      URL: `${API_URL}/api/authenticate`,
+      method: "POST",
+      body: { uid, password },
+      message: "login-message",
+      callback: () => location.assign(nextPage()),
+    }),
+  );
+});
+
+signupForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const fields = signupForm.elements;
+  const body = {
+    uid: fields.uid.value.trim(),
+    name: fields.name.value.trim(),
+    password: fields.password.value,
+  };
+  // An empty optional email is left out rather than sent as "" (which is not a valid address).
+  const email = fields.email.value.trim();
+  if (email) body.email = email;
+
+  clearMessage(signupMessage);
+  clearMessage(loginMessage);
+  await whileBusy(signupForm, async () => {
+    try {
+      const user = await apiFetch("/api/user", { method: "POST", body });
+      signupForm.reset();
+      showNote(signupMessage, `Account created for ${user.uid}. Log in with your new password.`);
+      loginForm.elements.uid.value = user.uid;
+      loginForm.elements.password.focus();
+    } catch (error) {
+      showError(signupMessage, error);
+    }
+  });
+});
+
+renderFooter();
+loadSession().then(({ user }) => {
+  renderNav(user);
+  if (user) showNote(loginMessage, `You are already logged in as ${user.name} (${user.uid}).`, "info");
+});
