@@ -69,7 +69,9 @@ async function notFoundOrNotAllowed(ctx: Koa.Context, next: Koa.Next) {
 export function createApp(deps: AppDeps) {
   const services = createServices(deps);
   const { config, logger } = services;
-  const app = new Koa({ proxy: config.trustProxy });
+  // Behind a proxy, only the entry it appended to X-Forwarded-For is trustworthy: everything to its left
+  // comes from the client, so Koa's default (the leftmost entry) would let anyone pick their rate-limit key.
+  const app = new Koa({ proxy: config.trustProxy, maxIpsCount: 1 });
 
   app.use(requestLogger(logger)); // outermost, so it logs the status the error handler chose
   app.use(errorHandler(logger));
