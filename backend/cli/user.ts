@@ -24,6 +24,8 @@ Without --password the password is read from standard input (so it stays out of 
   printf '%s\\n' "$NEW_PASSWORD" | npm run user -- create alice --name "Alice" --role Admin
 Uses DATABASE_URL and BCRYPT_ROUNDS from the environment, like the API.`;
 
+const COMMANDS = ["list", "create", "set-role", "set-password", "delete"];
+
 async function readPassword(): Promise<string> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stdin.isTTY ? process.stderr : undefined });
   try {
@@ -51,6 +53,7 @@ async function main() {
   });
   const [command, uid, arg] = positionals;
   if (values.help || !command) fail(USAGE);
+  if (!COMMANDS.includes(command)) fail(`unknown command '${command}'\n\n${USAGE}`);
 
   const env = envSchema.pick({ DATABASE_URL: true, BCRYPT_ROUNDS: true }).safeParse(process.env);
   if (!env.success) fail(env.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("\n"));
@@ -98,8 +101,6 @@ async function main() {
         console.log(`deleted ${user.uid}`);
         break;
       }
-      default:
-        fail(`unknown command '${command}'\n\n${USAGE}`);
     }
   } catch (err) {
     if (err instanceof AppError) {
