@@ -9,16 +9,14 @@ const run = promisify(execFile);
 const tsx = path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
 const cliPath = path.join(PROJECT_ROOT, "backend", "cli", "user.ts");
 
-async function cli(databaseFile: string, args: string[], input?: string) {
-  const child = run(process.execPath, [tsx, cliPath, ...args], {
+async function cli(databaseFile: string, args: string[]) {
+  return run(process.execPath, [tsx, cliPath, ...args], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, DATABASE_URL: `file:${databaseFile}`, BCRYPT_ROUNDS: "4" },
   }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
   );
-  if (input !== undefined) child.child?.stdin?.end(input);
-  return child;
 }
 
 it("creates an admin (password from stdin), changes roles, resets passwords and deletes, as the API sees it", async () => {
