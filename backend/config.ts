@@ -9,7 +9,6 @@ export const PROJECT_ROOT = path.resolve(__dirname, __dirname.includes(`${path.s
 
 const DEV_ADMIN_PASSWORD = "password";
 const MIN_SECRET_LENGTH = 32;
-const DEV_ORIGINS = "http://localhost:4100,http://127.0.0.1:4100";
 
 const bool = (fallback: boolean) =>
   z
@@ -184,7 +183,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     warnings.push("JWT_TOKEN_NAME has no __Host- prefix: the cookie can be overwritten by a sibling subdomain.");
   }
 
-  const allowedOrigins = parseOrigins(env.ALLOWED_ORIGINS ?? (production ? "" : DEV_ORIGINS), problems);
+  // Development default: the frontend `npm start` serves, under both loopback names.
+  const devOrigins = `http://localhost:${env.FRONTEND_PORT},http://127.0.0.1:${env.FRONTEND_PORT}`;
+  const allowedOrigins = parseOrigins(env.ALLOWED_ORIGINS ?? (production ? "" : devOrigins), problems);
   if (production && allowedOrigins.length === 0) {
     problems.push("ALLOWED_ORIGINS: required in production; list the exact origins of your frontend, e.g. https://you.github.io");
   }

@@ -11,7 +11,9 @@ async function main() {
   const config = loadConfig(process.env);
   const logger = pino({ level: config.logLevel });
   const api = await startApi(config, logger);
-  const frontend = createFrontendServer({ root: path.join(PROJECT_ROOT, "frontend") });
+  // The pages find an API on port 8587 by themselves; any other port is written into their api-uri tag.
+  const apiUrl = config.port === 8587 ? undefined : api.url.replace("127.0.0.1", "localhost");
+  const frontend = createFrontendServer({ root: path.join(PROJECT_ROOT, "frontend"), apiUrl });
   await new Promise<void>((resolve, reject) => {
     frontend.once("error", reject);
     frontend.listen(config.frontendPort, config.host, resolve);
