@@ -26,6 +26,15 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
 
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 5_000;
+  // While draining, every response says `Connection: close` (also those already in flight at SIGTERM): a
+  // keep-alive client would otherwise reuse a socket the idle sweep is closing and get a reset, not a refusal.
+  let draining = false;
+  const unsent = new Set<http.ServerResponse>();
+  server.on("request", (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (draining) res.setHeader("Connection", "close");
+    unsent.add(res);
+    res.once("close", () => unsent.delete(res));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, resolve);
@@ -38,6 +47,8 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const shutdown = () =>
     (stopping ??= (async () => {
       const started = Date.now();
+      draining = true;
+      for (const res of unsent) if (!res.headersSent) res.setHeader("Connection", "close");
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive connections between requests are closed at once; busy ones once their response is sent.
       const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
