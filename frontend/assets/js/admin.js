@@ -1,7 +1,7 @@
 // The admin page: list every user (GET /api/user), change a role or reset a password (PUT /api/user/:uid),
 // delete a user (DELETE /api/user/:uid). A non-admin sees "Admins only" and no data is requested.
 import { ApiError, apiFetch, clearMessage, showError, showNote } from "./api/config.js";
-import { loadSession, loginLink, renderFooter, renderNav } from "./ui.js";
+import { loadSession, loginLink, renderFooter, renderNav, whileBusy } from "./ui.js";
 
 const pageMessage = document.getElementById("admin-message");
 const content = document.getElementById("admin-content");
@@ -90,15 +90,6 @@ function handleActionError(error) {
     pageMessage.append(" ", loginLink());
   } else {
     showError(manageMessage, error);
-  }
-}
-
-async function whileBusy(button, task) {
-  button.disabled = true;
-  try {
-    return await task();
-  } finally {
-    button.disabled = false;
   }
 }
 

@@ -1,6 +1,8 @@
 // The login page: log in (then go to ?next= or the profile), or sign up and then log in.
 import { API_URL, apiFetch, clearMessage, login, showError, showNote } from "./api/config.js";
-import { loadSession, renderFooter, renderNav } from "./ui.js";
+import { loadSession, renderFooter, renderNav, whileBusy } from "./ui.js";
+
+const submitButton = (form) => form.querySelector('button[type="submit"]');
 
 const loginForm = document.getElementById("login-form");
 const signupForm = document.getElementById("signup-form");
@@ -13,23 +15,12 @@ function nextPage() {
   return /^[A-Za-z0-9_-]+\.html$/.test(next) ? next : "profile.html";
 }
 
-/** Disables a form's button while its request runs, so a double click does not send twice. */
-async function whileBusy(form, task) {
-  const button = form.querySelector('button[type="submit"]');
-  button.disabled = true;
-  try {
-    return await task();
-  } finally {
-    button.disabled = false;
-  }
-}
-
 loginForm.addEventListener("submit", async (event) => {
   event.preventDefault();
   const uid = loginForm.elements.uid.value.trim();
   const password = loginForm.elements.password.value;
   clearMessage(signupMessage);
-  await whileBusy(loginForm, () =>
+  await whileBusy(submitButton(loginForm), () =>
     login({
       URL: `${API_URL}/api/authenticate`,
       method: "POST",
@@ -54,7 +45,7 @@ signupForm.addEventListener("submit", async (event) => {
 
   clearMessage(signupMessage);
   clearMessage(loginMessage);
-  await whileBusy(signupForm, async () => {
+  await whileBusy(submitButton(signupForm), async () => {
     try {
       const user = await apiFetch("/api/user", { method: "POST", body });
       signupForm.reset();

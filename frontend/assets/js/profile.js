@@ -1,6 +1,6 @@
 // The profile page: view and edit your details (PUT /api/user), change your password, log out here or everywhere.
 import { ApiError, apiFetch, clearMessage, showError, showNote } from "./api/config.js";
-import { formatDate, loadSession, loginLink, renderFooter, renderNav } from "./ui.js";
+import { formatDate, loadSession, loginLink, renderFooter, renderNav, whileBusy } from "./ui.js";
 
 const pageMessage = document.getElementById("profile-message");
 const content = document.getElementById("profile-content");
@@ -48,15 +48,6 @@ function handleActionError(element, error) {
     showLoggedOut(error);
   } else {
     showError(element, error);
-  }
-}
-
-async function whileBusy(button, task) {
-  button.disabled = true;
-  try {
-    return await task();
-  } finally {
-    button.disabled = false;
   }
 }
 

@@ -65,3 +65,13 @@ export function formatDate(value) {
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? "" : date.toLocaleDateString(undefined, { dateStyle: "medium" });
 }
+
+/** Disables a button while its request runs, so a double click does not send twice. */
+export async function whileBusy(button, task) {
+  button.disabled = true;
+  try {
+    return await task();
+  } finally {
+    button.disabled = false;
+  }
+}
