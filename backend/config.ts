@@ -4,6 +4,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { password as passwordSchema, uid as uidSchema } from "./users/users.schemas";
 
 export const PROJECT_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? "../.." : "..");
 
@@ -200,6 +201,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if ((adminUid === undefined) !== (adminPassword === undefined)) {
     problems.push("ADMIN_UID / ADMIN_PASSWORD: set both or neither");
   }
+  const uidCheck = adminUid === undefined ? null : uidSchema.safeParse(adminUid);
+  if (uidCheck && !uidCheck.success) problems.push(`ADMIN_UID: ${uidCheck.error.issues[0].message}`);
+  const passwordCheck = adminPassword === undefined ? null : passwordSchema.safeParse(adminPassword);
+  if (passwordCheck && !passwordCheck.success) problems.push(`ADMIN_PASSWORD: ${passwordCheck.error.issues[0].message}`);
 
   if (problems.length > 0) throw new ConfigError(problems);
 

@@ -40,6 +40,12 @@ describe("production refusals", () => {
     expect(problemsOf(prod({ ADMIN_UID: "root", ADMIN_PASSWORD: "password" }))[0]).toMatch(/^ADMIN_PASSWORD: the development password is refused/);
   });
 
+  it("refuses an ADMIN_UID or ADMIN_PASSWORD the API itself would refuse", () => {
+    expect(problemsOf(prod({ ADMIN_UID: "not valid!", ADMIN_PASSWORD: "a-strong-password" }))[0]).toMatch(/^ADMIN_UID: may contain only/);
+    expect(problemsOf(prod({ ADMIN_UID: "root", ADMIN_PASSWORD: "short" }))[0]).toMatch(/^ADMIN_PASSWORD: must be at least 8 characters/);
+    expect(problemsOf(prod({ ADMIN_UID: "root" }))[0]).toMatch(/^ADMIN_UID \/ ADMIN_PASSWORD: set both or neither/);
+  });
+
   it("lists every problem at once", () => {
     expect(problemsOf(() => loadConfig({ NODE_ENV: "production" })).length).toBeGreaterThanOrEqual(2);
   });
