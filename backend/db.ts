@@ -8,6 +8,38 @@ import { PrismaClient } from "./generated/prisma/client";
 
 /** How long a connection waits on another writer's lock before failing with SQLITE_BUSY (→ 503). */
 export const BUSY_TIMEOUT_MS = 2000;
+const BUSY_RETRY_INTERVAL_MS = 20;
+
+type Adapter = Awaited<ReturnType<PrismaBetterSQLite3["connect"]>>;
+type Queryable = Pick<Adapter, "queryRaw" | "executeRaw">;
+
+const isBusy = (err: unknown) => (err as { cause?: { originalCode?: unknown } } | null)?.cause?.originalCode === "SQLITE_BUSY";
+
+async function retryWhileBusy<T>(run: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return await run();
+    } catch (err) {
+      if (!isBusy(err) || Date.now() >= deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_INTERVAL_MS));
+    }
+  }
+}
+
+/**
+ * better-sqlite3 waits for a lock by sleeping inside the call, which would freeze the event loop (every
+ * request, health checks included) for up to the busy timeout. Prisma's connection fails at once instead
+ * and each statement is retried here without blocking. A statement refused with SQLITE_BUSY changed
+ * nothing, so running it again is safe, inside a transaction too.
+ */
+function waitForLocksWithoutBlocking<T extends Queryable>(queryable: T): T {
+  const queryRaw = queryable.queryRaw.bind(queryable);
+  const executeRaw = queryable.executeRaw.bind(queryable);
+  queryable.queryRaw = (query) => retryWhileBusy(() => queryRaw(query));
+  queryable.executeRaw = (query) => retryWhileBusy(() => executeRaw(query));
+  return queryable;
+}
 
 export interface Db {
   prisma: PrismaClient;
@@ -22,7 +54,14 @@ export function createDb(databaseFile: string): Db {
   raw.pragma("journal_mode = WAL");
   raw.pragma("synchronous = NORMAL");
   raw.pragma("foreign_keys = ON");
-  const adapter = new PrismaBetterSQLite3({ url: `file:${databaseFile}`, timeout: BUSY_TIMEOUT_MS });
+  const adapter = new PrismaBetterSQLite3({ url: `file:${databaseFile}`, timeout: 0 });
+  const connect = adapter.connect.bind(adapter);
+  adapter.connect = async () => {
+    const connection = waitForLocksWithoutBlocking(await connect());
+    const startTransaction = connection.startTransaction.bind(connection);
+    connection.startTransaction = async (isolationLevel) => waitForLocksWithoutBlocking(await startTransaction(isolationLevel));
+    return connection;
+  };
   const prisma = new PrismaClient({ adapter });
   let closed = false;
   return {
