@@ -27,18 +27,55 @@ async function retryWhileBusy<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
+type Guard = <T>(run: () => Promise<T>) => Promise<T>;
+
+function retryStatements<T extends Queryable>(queryable: T, guard: Guard): T {
+  const queryRaw = queryable.queryRaw.bind(queryable);
+  const executeRaw = queryable.executeRaw.bind(queryable);
+  queryable.queryRaw = (query) => retryWhileBusy(() => guard(() => queryRaw(query)));
+  queryable.executeRaw = (query) => retryWhileBusy(() => guard(() => executeRaw(query)));
+  return queryable;
+}
+
 /**
  * better-sqlite3 waits for a lock by sleeping inside the call, which would freeze the event loop (every
  * request, health checks included) for up to the busy timeout. Prisma's connection fails at once instead
  * and each statement is retried here without blocking. A statement refused with SQLITE_BUSY changed
- * nothing, so running it again is safe, inside a transaction too.
+ * nothing, so running it again is safe, inside a transaction too. The adapter shares one connection
+ * between transactions and plain statements, so while a transaction waits, plain statements are held
+ * back: run on that connection they would silently join the transaction (and its commit or rollback).
  */
-function waitForLocksWithoutBlocking<T extends Queryable>(queryable: T): T {
-  const queryRaw = queryable.queryRaw.bind(queryable);
-  const executeRaw = queryable.executeRaw.bind(queryable);
-  queryable.queryRaw = (query) => retryWhileBusy(() => queryRaw(query));
-  queryable.executeRaw = (query) => retryWhileBusy(() => executeRaw(query));
-  return queryable;
+function waitForLocksWithoutBlocking(connection: Adapter): Adapter {
+  let openTransaction: Promise<void> | null = null;
+  const outsideTransactions: Guard = (run) => (openTransaction ? openTransaction.then(() => outsideTransactions(run)) : run());
+  retryStatements(connection, outsideTransactions);
+  const startTransaction = connection.startTransaction.bind(connection);
+  connection.startTransaction = (isolationLevel) =>
+    outsideTransactions(async () => {
+      let end = () => {};
+      const gate = new Promise<void>((resolve) => (end = resolve));
+      openTransaction = gate;
+      const close = () => {
+        if (openTransaction === gate) openTransaction = null;
+        end();
+      };
+      try {
+        const transaction = retryStatements(await startTransaction(isolationLevel), (run) => run());
+        // Prisma ends a transaction with a COMMIT or ROLLBACK statement and then commit() or rollback(), but
+        // skips the latter when the statement fails: whichever ends first reopens the gate.
+        const executeRaw = transaction.executeRaw.bind(transaction);
+        transaction.executeRaw = (query) => (/^(COMMIT|ROLLBACK)$/i.test(query.sql.trim()) ? executeRaw(query).finally(close) : executeRaw(query));
+        const commit = transaction.commit.bind(transaction);
+        const rollback = transaction.rollback.bind(transaction);
+        transaction.commit = () => commit().finally(close);
+        transaction.rollback = () => rollback().finally(close);
+        return transaction;
+      } catch (err) {
+        close();
+        throw err;
+      }
+    });
+  return connection;
 }
 
 export interface Db {
@@ -56,12 +93,7 @@ export function createDb(databaseFile: string): Db {
   raw.pragma("foreign_keys = ON");
   const adapter = new PrismaBetterSQLite3({ url: `file:${databaseFile}`, timeout: 0 });
   const connect = adapter.connect.bind(adapter);
-  adapter.connect = async () => {
-    const connection = waitForLocksWithoutBlocking(await connect());
-    const startTransaction = connection.startTransaction.bind(connection);
-    connection.startTransaction = async (isolationLevel) => waitForLocksWithoutBlocking(await startTransaction(isolationLevel));
-    return connection;
-  };
+  adapter.connect = async () => waitForLocksWithoutBlocking(await connect());
   const prisma = new PrismaClient({ adapter });
   let closed = false;
   return {
