@@ -72,10 +72,17 @@ export function createUsersService({ db, hasher, now = Date.now }: { db: Db; has
     return user;
   }
 
-  /** Refuses a change that would leave no admin at all (nobody could manage users any more). */
-  async function assertAnotherAdminRemains(userId: number) {
-    const others = await prisma.user.count({ where: { role: "Admin", id: { not: userId } } });
-    if (others === 0) throw new AppError("LAST_ADMIN");
+  /**
+   * Runs a write that takes admin rights away from `userId` only if another admin remains (nobody could
+   * manage users any more otherwise). Check and write share one transaction: two admins demoting or
+   * deleting each other at the same moment cannot both pass the check.
+   */
+  function keepingAnotherAdmin<T>(userId: number, write: (client: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+    return prisma.$transaction(async (tx) => {
+      const others = await tx.user.count({ where: { role: "Admin", id: { not: userId } } });
+      if (others === 0) throw new AppError("LAST_ADMIN");
+      return write(tx);
+    });
   }
 
   async function applyPatch(current: { id: number; role: string }, patch: UserPatch) {
@@ -83,15 +90,13 @@ export function createUsersService({ db, hasher, now = Date.now }: { db: Db; has
     if (patch.uid !== undefined) Object.assign(data, { uid: patch.uid, uidKey: uidKeyOf(patch.uid) });
     if (patch.name !== undefined) data.name = patch.name;
     if (patch.email !== undefined) data.email = patch.email;
-    if (patch.role !== undefined && patch.role !== current.role) {
-      if (current.role === "Admin") await assertAnotherAdminRemains(current.id);
-      data.role = patch.role;
-    }
+    if (patch.role !== undefined && patch.role !== current.role) data.role = patch.role;
     if (patch.password !== undefined) data.passwordHash = await hasher.hash(patch.password);
     // A new role or password ends every existing session of this user (SPEC §5.2).
     if (data.role !== undefined || data.passwordHash !== undefined) data.tokenVersion = { increment: 1 };
+    const update = (client: Prisma.TransactionClient) => client.user.update({ where: { id: current.id }, data, select: { ...publicFields, tokenVersion: true } });
     try {
-      const updated = await prisma.user.update({ where: { id: current.id }, data, select: { ...publicFields, tokenVersion: true } });
+      const updated = data.role !== undefined && current.role === "Admin" ? await keepingAnotherAdmin(current.id, update) : await update(prisma);
       return { user: toPublic(updated), tokenVersion: updated.tokenVersion };
     } catch (err) {
       if (isUniqueViolation(err)) throw new AppError("UID_TAKEN", `The user id '${patch.uid}' is already taken`);
@@ -185,9 +190,9 @@ export function createUsersService({ db, hasher, now = Date.now }: { db: Db; has
 
     async deleteByUid(uid: string): Promise<PublicUser> {
       const user = await findOrThrow(uid);
-      if (user.role === "Admin") await assertAnotherAdminRemains(user.id);
+      const remove = (client: Prisma.TransactionClient) => client.user.delete({ where: { id: user.id } });
       try {
-        await prisma.user.delete({ where: { id: user.id } });
+        await (user.role === "Admin" ? keepingAnotherAdmin(user.id, remove) : remove(prisma));
       } catch (err) {
         if (isNotFound(err)) throw new AppError("USER_NOT_FOUND", `User '${uid}' not found`);
         throw err;
