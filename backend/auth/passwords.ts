@@ -21,6 +21,11 @@ export function createHasher(options: { rounds: number; threads?: number }): Has
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: Number.POSITIVE_INFINITY,
+    // Lowest CPU priority for the workers (nice 19; per thread on Linux). bcrypt still gets every idle cycle
+    // of every core, but the event loop takes a core back as soon as a request arrives, so a burst of logins
+    // cannot make other requests wait behind hashes (SPEC §5.7, §9). Done by piscina's optional dependency
+    // @napi-rs/nice; without it the workers keep normal priority (`npm run bench` reports which).
+    niceIncrement: 19,
   });
   const hash = (password: string) => pool.run({ op: "hash", password, rounds: options.rounds }) as Promise<string>;
   const runCompare = (password: string, hashed: string) => pool.run({ op: "compare", password, hash: hashed }) as Promise<boolean>;
