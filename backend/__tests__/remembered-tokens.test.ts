@@ -1,0 +1,89 @@
+// tokens.verify remembers tokens it has verified (a performance memo, auth/tokens.ts). These tests prove the
+// memo changes nothing a session can observe: every token below is used first, so it is remembered, and is
+// then logged out, revoked, demoted, deleted or expired — and refused at once (SPEC §5.5).
+import jwt from "jsonwebtoken";
+import { expectError, loginAs, makeTestApp, tokenOf, type TestApp } from "./helpers";
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await makeTestApp();
+});
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await t.close();
+});
+
+const idAs = (app: TestApp, cookie: string) => app.http().get("/api/id").set("Cookie", cookie);
+
+/** Logs in and uses the session once, so its token is in the memo. */
+async function rememberedSession(uid: string): Promise<string> {
+  const cookie = await loginAs(t, uid);
+  expect((await idAs(t, cookie)).status).toBe(200);
+  return cookie;
+}
+
+describe("remembered tokens", () => {
+  it("checks a token's signature once, then answers from memory", async () => {
+    const cookie = await loginAs(t, "user");
+    const verify = jest.spyOn(jwt, "verify");
+    for (let i = 0; i < 3; i++) expect((await idAs(t, cookie)).status).toBe(200);
+    expect(verify).toHaveBeenCalledTimes(1);
+  });
+
+  it("refuses a logged-out token at once", async () => {
+    const cookie = await rememberedSession("user");
+    expect((await t.http().delete("/api/authenticate").set("Cookie", cookie)).status).toBe(200);
+    expectError(await idAs(t, cookie), 401, "TOKEN_REVOKED");
+  });
+
+  it("refuses every session after logout-all at once", async () => {
+    const first = await rememberedSession("user");
+    const second = await rememberedSession("user");
+    expect((await t.http().delete("/api/authenticate?all=true").set("Cookie", first)).status).toBe(200);
+    expectError(await idAs(t, first), 401, "TOKEN_REVOKED");
+    expectError(await idAs(t, second), 401, "TOKEN_REVOKED");
+  });
+
+  it("refuses the session of a demoted admin at once", async () => {
+    const root = await loginAs(t, "admin");
+    expect((await t.http().put("/api/user/user").set("Cookie", root).send({ role: "Admin" })).status).toBe(200);
+    const promoted = await rememberedSession("user");
+    expect((await t.http().get("/api/user").set("Cookie", promoted)).status).toBe(200);
+    expect((await t.http().put("/api/user/user").set("Cookie", root).send({ role: "User" })).status).toBe(200);
+    expectError(await t.http().get("/api/user").set("Cookie", promoted), 401, "TOKEN_REVOKED");
+    expectError(await idAs(t, promoted), 401, "TOKEN_REVOKED");
+  });
+
+  it("refuses the session of a deleted user at once", async () => {
+    const cookie = await rememberedSession("user");
+    const admin = await loginAs(t, "admin");
+    expect((await t.http().delete("/api/user/user").set("Cookie", admin)).status).toBe(204);
+    expectError(await idAs(t, cookie), 401, "TOKEN_INVALID");
+  });
+
+  it("sees a logout made by another process on the same database at once", async () => {
+    const other = await makeTestApp({}, { databaseFile: t.databaseFile });
+    try {
+      const cookie = await rememberedSession("user");
+      expect((await idAs(other, cookie)).status).toBe(200);
+      expect((await other.http().delete("/api/authenticate").set("Cookie", cookie)).status).toBe(200);
+      expectError(await idAs(t, cookie), 401, "TOKEN_REVOKED");
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("still expires a remembered token", async () => {
+    const cookie = await rememberedSession("user");
+    t.advance(3601 * 1000);
+    expectError(await idAs(t, cookie), 401, "TOKEN_EXPIRED");
+  });
+
+  it("does not let a tampered copy of a remembered token through", async () => {
+    const cookie = await rememberedSession("user");
+    const [header, payload, signature] = tokenOf(cookie).split(".");
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString());
+    const tampered = `${header}.${Buffer.from(JSON.stringify({ ...claims, sub: "1" })).toString("base64url")}.${signature}`;
+    expectError(await idAs(t, `__Host-jwt_token=${tampered}`), 401, "TOKEN_INVALID");
+  });
+});
