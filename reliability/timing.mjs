@@ -1,0 +1,48 @@
+// Timing: a login for an unknown uid must cost what a wrong password for a real uid costs (SPEC §5.3: the
+// dummy bcrypt comparison), so response times do not reveal which uids exist.
+import { expect, median, percentile, prng, range, round } from "./lib.mjs";
+
+const PAIRS = 150;
+const WARMUP = 20;
+const LIMIT_PERCENT = 25;
+
+export async function timing({ check, scope }) {
+  const api = await scope.startApi({
+    env: {
+      BCRYPT_ROUNDS: "8",
+      RATE_LIMIT_LOGIN_PER_IP: "1000000",
+      RATE_LIMIT_SIGNUP_PER_IP: "1000000",
+      LOGIN_MAX_FAILURES: "1000",
+    },
+  });
+  // Every existing account was hashed at this server's cost (seeded at startup), like the dummy hash.
+  const target = await api.signup("timing-target", "timing-target-pass");
+  if (target.status !== 201) throw new Error(`cannot create the timing account: ${target.status}`);
+
+  await check(`timing: median login time, unknown uid vs wrong password, differs by < ${LIMIT_PERCENT}% (BCRYPT_ROUNDS=8)`, async (f) => {
+    const r = prng(7);
+    const attempt = (kind, i) => (kind === "unknown" ? api.login(`ghost-${i}-${r.int(1e9)}`, "wrong-password-1") : api.login("timing-target", `wrong-password-${i}`));
+    for (const i of range(WARMUP)) await attempt(i % 2 ? "unknown" : "wrong", i);
+    const samples = { unknown: [], wrong: [] };
+    // Sequential, interleaved in a random order per pair, so drift and noise hit both kinds alike.
+    for (const i of range(PAIRS)) {
+      const order = r.chance(0.5) ? ["unknown", "wrong"] : ["wrong", "unknown"];
+      for (const kind of order) {
+        const res = await attempt(kind, i);
+        expect(res.status === 401 && res.json?.code === "INVALID_CREDENTIALS", `${kind} login answered ${res.status} ${res.body}`);
+        samples[kind].push(res.ms);
+      }
+    }
+    const unknown = median(samples.unknown);
+    const wrong = median(samples.wrong);
+    const diff = (Math.abs(unknown - wrong) / Math.min(unknown, wrong)) * 100;
+    f.samplesEach = PAIRS;
+    f.unknownMedianMs = round(unknown, 2);
+    f.wrongPasswordMedianMs = round(wrong, 2);
+    f.unknownP90Ms = round(percentile(samples.unknown, 90), 2);
+    f.wrongPasswordP90Ms = round(percentile(samples.wrong, 90), 2);
+    f.differencePercent = round(diff, 1);
+    expect(diff < LIMIT_PERCENT, `medians differ by ${f.differencePercent}% (unknown ${f.unknownMedianMs} ms, wrong password ${f.wrongPasswordMedianMs} ms)`);
+  });
+}
+timing.title = "timing";
