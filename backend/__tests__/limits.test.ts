@@ -37,6 +37,11 @@ describe("per-account lock", () => {
     expect(results.filter((r) => r.status === 429)).toHaveLength(9);
   });
 
+  it("lets parallel correct logins (several tabs) all succeed", async () => {
+    const results = await Promise.all(Array.from({ length: 10 }, () => login("user", "password")));
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
+  });
+
   it("locks unknown uids exactly like real ones, so the lock reveals nothing", async () => {
     const real: number[] = [];
     const ghost: number[] = [];

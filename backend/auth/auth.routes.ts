@@ -21,15 +21,16 @@ export function authRoutes(router: Router, s: Services): void {
     ctx.state.uid = uid;
     const log = ctx.state.log as Logger;
 
-    await s.accountLock.reserveAttempt(uid);
-    const user = await s.users.findForLogin(uid);
-    // Unknown uids still cost one bcrypt comparison, so timing does not reveal which uids exist.
-    const ok = user ? await s.hasher.compare(password, user.passwordHash) : await s.hasher.compareDummy(password);
-    if (!user || !ok) {
+    const user = await s.accountLock.check(uid, async () => {
+      const found = await s.users.findForLogin(uid);
+      // Unknown uids still cost one bcrypt comparison, so timing does not reveal which uids exist.
+      const ok = found ? await s.hasher.compare(password, found.passwordHash) : await s.hasher.compareDummy(password);
+      return ok ? found : null;
+    });
+    if (!user) {
       log.info({ event: "login", outcome: "failure", uid }, "login failed");
       throw new AppError("INVALID_CREDENTIALS");
     }
-    await s.accountLock.clear(uid);
     // Always a fresh token (new jti), whatever cookie the request carried: no session fixation.
     const { token } = s.tokens.sign(user);
     s.cookie.set(ctx, token);

@@ -24,17 +24,42 @@ export function createIpLimiter(perMinute: number, what: string) {
 }
 
 /**
- * Locks an account after `maxFailures` failed logins for `lockSeconds`. An attempt reserves a point
- * *before* the password is checked, so parallel guesses cannot slip past the limit while bcrypt runs;
- * a success clears the count. Keys are lower-cased uids whether or not the account exists, so the lock
- * reveals nothing about which uids are real.
+ * Locks an account for `lockSeconds` after `maxFailures` failed password checks. Checks of one account run
+ * one at a time: parallel guesses cannot slip past the limit while bcrypt runs, and parallel *correct*
+ * logins (several tabs) all succeed instead of being counted as failures. A success clears the count.
+ * Keys are lower-cased uids whether or not the account exists, so the lock reveals nothing about which
+ * uids are real.
  */
 export function createAccountLock(maxFailures: number, lockSeconds: number) {
-  const limiter = new RateLimiterMemory({ points: maxFailures, duration: lockSeconds, blockDuration: lockSeconds });
+  const failures = new RateLimiterMemory({ points: maxFailures, duration: lockSeconds });
+  const queues = new Map<string, Promise<unknown>>();
+  const lockedMessage = (s: number) => `Too many failed attempts for this account. Try again in ${s} seconds.`;
+
+  async function checkUnlessLocked<T>(key: string, verify: () => Promise<T | null>): Promise<T | null> {
+    const state = await failures.get(key);
+    if (state && state.consumedPoints >= maxFailures) throw refusal(state, lockedMessage);
+    const verified = await verify();
+    if (verified !== null) {
+      await failures.delete(key);
+    } else {
+      const after = await failures.penalty(key, 1);
+      if (after.consumedPoints >= maxFailures) await failures.block(key, lockSeconds);
+    }
+    return verified;
+  }
+
   return {
-    reserveAttempt: (uid: string) =>
-      consumeOrThrow(limiter, uid.toLowerCase(), (s) => `Too many failed attempts for this account. Try again in ${s} seconds.`),
-    clear: (uid: string) => limiter.delete(uid.toLowerCase()),
+    /** Runs `verify` (a password check: null means wrong) unless the account is locked (429), counting failures. */
+    check<T>(uid: string, verify: () => Promise<T | null>): Promise<T | null> {
+      const key = uid.toLowerCase();
+      const result = (queues.get(key) ?? Promise.resolve()).then(() => checkUnlessLocked(key, verify));
+      const tail = result.catch(() => undefined);
+      queues.set(key, tail);
+      void tail.then(() => {
+        if (queues.get(key) === tail) queues.delete(key);
+      });
+      return result;
+    },
   };
 }
 

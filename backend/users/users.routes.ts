@@ -40,11 +40,10 @@ export function userRoutes(router: Router, s: Services): void {
     }
     if (patch.password !== undefined) {
       // The current password is checked like a login (same lock), so a stolen cookie cannot brute-force it.
-      await s.accountLock.reserveAttempt(me.uid);
-      if (!(await s.users.verifyPassword(me.id, currentPassword as string))) {
+      const verified = await s.accountLock.check(me.uid, async () => ((await s.users.verifyPassword(me.id, currentPassword as string)) ? true : null));
+      if (!verified) {
         throw new AppError("VALIDATION_FAILED", "Some fields are invalid: currentPassword is incorrect", [{ field: "currentPassword", message: "is incorrect" }]);
       }
-      await s.accountLock.clear(me.uid);
     }
     const { user, tokenVersion } = await s.users.updateById(me.id, patch);
     if (tokenVersion !== (ctx.state.session.ver as number)) {
