@@ -1,5 +1,5 @@
 // The database handle: Prisma (driver adapter over better-sqlite3) for writes and admin reads, plus one
-// raw better-sqlite3 connection for the per-request hot reads (~8 µs instead of Prisma's ~600 µs).
+// raw better-sqlite3 connection for the per-request hot reads (a few µs instead of Prisma's ~600 µs).
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";

@@ -24,7 +24,17 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const app = createApp({ config, db, hasher, logger });
   await seedUsers(config, app.services.users, logger);
 
-  const server = http.createServer(app.callback());
+  // Handlers still running: a client that disconnects mid-login closes its socket before the handler's
+  // bcrypt comparison returns, so shutdown waits for handlers, not only connections, before closing the pool.
+  const handle = app.callback();
+  let running = 0;
+  let allDone: (() => void) | null = null;
+  const server = http.createServer((req, res) => {
+    running++;
+    void Promise.resolve(handle(req, res)).finally(() => {
+      if (--running === 0) allDone?.();
+    });
+  });
   server.keepAliveTimeout = 5_000;
   // While draining, every response says `Connection: close` (also those already in flight at SIGTERM): a
   // keep-alive client would otherwise reuse a socket the idle sweep is closing and get a reset, not a refusal.
@@ -52,11 +62,15 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive connections between requests are closed at once; busy ones once their response is sent.
       const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+      let timedOut = () => {};
+      const deadlinePassed = new Promise<void>((resolve) => (timedOut = resolve));
       const deadline = setTimeout(() => {
         logger.warn("shutdown timeout reached: closing remaining connections");
         server.closeAllConnections();
+        timedOut();
       }, config.shutdownTimeoutSeconds * 1000);
       await closed;
+      if (running > 0) await Promise.race([new Promise<void>((resolve) => (allDone = resolve)), deadlinePassed]);
       clearInterval(idleSweep);
       clearTimeout(deadline);
       await hasher.destroy();
