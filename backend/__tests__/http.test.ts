@@ -180,7 +180,9 @@ describe("health and database failures", () => {
     locker.exec("BEGIN EXCLUSIVE; UPDATE User SET name = name WHERE id = 0;");
     try {
       expectError(await t.http().post("/api/user").send({ uid: "blocked", name: "Blocked", password: "password123" }), 503, "UNAVAILABLE");
-      expectError(await t.http().delete("/api/authenticate").set("Cookie", cookie), 503, "UNAVAILABLE");
+      const logout = await t.http().delete("/api/authenticate").set("Cookie", cookie);
+      expectError(logout, 503, "UNAVAILABLE");
+      expect(logout.headers["set-cookie"]).toBeUndefined(); // kept, so a retry can still revoke the token
       // WAL: readers are not blocked by a writer, so sessions are still checked against the database.
       expect((await t.http().get("/api/id").set("Cookie", cookie)).status).toBe(200);
     } finally {
@@ -190,6 +192,10 @@ describe("health and database failures", () => {
     expect(userCount(t)).toBe(2);
     expect((await t.http().post("/api/user").send({ uid: "blocked", name: "Blocked", password: "password123" })).status).toBe(201);
     expect((await t.http().get("/api/id").set("Cookie", cookie)).status).toBe(200);
+    const retried = await t.http().delete("/api/authenticate").set("Cookie", cookie);
+    expect(retried.status).toBe(200);
+    expect((retried.headers["set-cookie"] as unknown as string[])[0]).toMatch(/^__Host-jwt_token=; Max-Age=0;/);
+    expectError(await t.http().get("/api/id").set("Cookie", cookie), 401, "TOKEN_REVOKED");
   }, 30_000);
 
   it("answers 503 when the database connection is gone, with no internals in the body", async () => {

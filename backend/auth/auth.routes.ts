@@ -43,26 +43,33 @@ export function authRoutes(router: Router, s: Services): void {
     const all = ctx.query.all === "true";
     const log = ctx.state.log as Logger;
     const token = readToken(ctx, s.cookie);
-    // Logout is idempotent: whatever state the token is in, the browser's cookie is cleared.
-    s.cookie.clear(ctx);
-    if (all) {
-      if (!token) throw new AppError("TOKEN_MISSING");
-      const { user } = authenticate(token, s.tokens, s.users);
-      ctx.state.uid = user.uid;
-      await s.users.revokeAllSessions(user.id);
-      log.info({ event: "logout", scope: "all", uid: user.uid }, "all sessions revoked");
-    } else if (token) {
-      let session: ReturnType<typeof authenticate> | null = null;
-      try {
-        session = authenticate(token, s.tokens, s.users);
-      } catch (err) {
-        if (!(err instanceof AppError)) throw err; // database trouble is a 503, not a silent success
+    try {
+      if (all) {
+        if (!token) throw new AppError("TOKEN_MISSING");
+        const { user } = authenticate(token, s.tokens, s.users);
+        ctx.state.uid = user.uid;
+        await s.users.revokeAllSessions(user.id);
+        log.info({ event: "logout", scope: "all", uid: user.uid }, "all sessions revoked");
+      } else if (token) {
+        let session: ReturnType<typeof authenticate> | null = null;
+        try {
+          session = authenticate(token, s.tokens, s.users);
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err; // database trouble is a 503, not a silent success
+        }
+        if (session) {
+          await s.users.revokeToken(session.claims.jti, session.user.id, session.claims.exp);
+          log.info({ event: "logout", scope: "session", uid: session.user.uid }, "session revoked");
+        }
       }
-      if (session) {
-        await s.users.revokeToken(session.claims.jti, session.user.id, session.claims.exp);
-        log.info({ event: "logout", scope: "session", uid: session.user.uid }, "session revoked");
-      }
+    } catch (err) {
+      // A dead token's cookie is cleared; after a database failure the browser keeps it, so that retrying
+      // the logout can still revoke the token rather than leave it valid until it expires.
+      if (err instanceof AppError && err.status === 401) s.cookie.clear(ctx);
+      throw err;
     }
+    // Logout is idempotent: whatever state the token was in, the browser's cookie is cleared.
+    s.cookie.clear(ctx);
     ctx.body = { message: "Token invalidated successfully" };
   });
 
