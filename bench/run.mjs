@@ -1,19 +1,15 @@
 // `npm run bench`: starts the production build on a free loopback port with a throwaway database, drives it
 // with autocannon, and reports the SPEC §9 ratios from this one run (table on stdout, JSON in bench/results/).
 // It is a report, not a gate: it exits 0 when a target is missed, and prints FAIL for it.
-import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import autocannon from "autocannon";
 import bcrypt from "bcryptjs";
+import { apiEnv, freePort, ROOT, SERVER_ENTRY as SERVER, spawnApi, stopApi, waitForHealth } from "../scripts/api-process.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const SERVER = path.join(ROOT, "dist", "backend", "server.js");
 const RESULTS = path.join(ROOT, "bench", "results", "latest.json");
 
 // Settings. Health and id use identical ones, and run in alternating slices, so their ratio compares the
@@ -58,17 +54,6 @@ setTimeout(() => {
   console.error(`bench: still running after ${RUN_TIMEOUT_MS / 1000} s; giving up`);
   process.exit(1);
 }, RUN_TIMEOUT_MS).unref();
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -175,8 +160,7 @@ function timeBcrypt(rounds) {
 }
 
 async function startServer(port, dir) {
-  const env = {
-    PATH: process.env.PATH,
+  const env = apiEnv({
     NODE_ENV: "production",
     HOST: "127.0.0.1",
     PORT: String(port),
@@ -191,32 +175,16 @@ async function startServer(port, dir) {
     RATE_LIMIT_SIGNUP_PER_IP: "1000000",
     LOGIN_MAX_FAILURES: "1000",
     SHUTDOWN_TIMEOUT_SECONDS: "5",
-  };
+  });
   // BENCH_NODE_OPTIONS passes flags to the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeFlags = (process.env.BENCH_NODE_OPTIONS ?? "").split(" ").filter(Boolean);
   const started = performance.now();
-  const server = spawn(process.execPath, [...nodeFlags, SERVER], { cwd: ROOT, env, stdio: ["ignore", "inherit", "inherit"] });
-  owned.server = server;
-  const exited = new Promise((resolve) => server.once("exit", (code, signal) => resolve({ code, signal })));
+  const server = spawnApi(env, { nodeFlags });
+  owned.server = server.child;
   const url = `http://127.0.0.1:${port}`;
-  // Poll until the first 200: migrations, seeding (one bcrypt hash) and listen are all inside this time.
-  while (performance.now() - started < STARTUP_TIMEOUT_MS) {
-    const status = await Promise.race([
-      fetch(`${url}/api/health`).then((r) => r.status, () => 0),
-      exited.then(({ code, signal }) => {
-        throw new Error(`the API exited during startup (code ${code}, signal ${signal})`);
-      }),
-    ]);
-    if (status === 200) return { server, url, exited, startupMs: performance.now() - started };
-    await sleep(10);
-  }
-  throw new Error(`the API did not answer 200 on /api/health within ${STARTUP_TIMEOUT_MS / 1000} s`);
-}
-
-async function stopServer({ server, exited }) {
-  if (server.exitCode !== null || server.signalCode !== null) return;
-  server.kill("SIGTERM");
-  if (!(await Promise.race([exited, sleep(8000).then(() => null)]))) server.kill("SIGKILL");
+  // Polled often: migrations, seeding (one bcrypt hash) and listen are all inside the startup time.
+  await waitForHealth(url, server, { timeoutMs: STARTUP_TIMEOUT_MS, pollMs: 10 });
+  return { server, url, startupMs: performance.now() - started };
 }
 
 /** Signs up the accounts the login scenarios rotate over; returns their login bodies. */
@@ -338,7 +306,7 @@ async function main() {
 
   owned.dir = fs.mkdtempSync(path.join(os.tmpdir(), "crossauth-bench-"));
   const api = await startServer(await freePort(), owned.dir);
-  const pid = api.server.pid;
+  const { pid } = api.server;
   console.log(`startup (process start → first 200 from /api/health): ${fmt(api.startupMs, 0)} ms`);
 
   const cookie = await loginCookie(api.url);
@@ -401,7 +369,7 @@ async function main() {
   process.stdout.write("\n");
 
   await sleep(1000); // lets the logins autocannon abandoned finish, so shutdown drains an idle server
-  await stopServer(api);
+  await stopApi(api.server, 8000);
   owned.server = null;
 
   const rows = Object.values(tallies).map(summarize);

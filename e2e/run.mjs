@@ -1,21 +1,19 @@
 // Real-browser tests (SPEC §8): Debian's Chromium, driven by playwright-core, uses the real pages against a
 // real API process (dist/backend/server.js, built by `npm run build`) in the topologies of SPEC §2.
 // Usage: node e2e/run.mjs [name filter]. Prints one line per test, then `RESULT passed=N failed=M`.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import http from "node:http";
 import https from "node:https";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
+import { apiEnv, freePort, ROOT, SERVER_ENTRY as API_ENTRY, spawnApi, stopApi, waitForHealth } from "../scripts/api-process.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const RESULTS_DIR = path.join(ROOT, "test-results");
-const API_ENTRY = path.join(ROOT, "dist", "backend", "server.js");
 const FRONTEND_SERVER = path.join(ROOT, "dist", "backend", "frontend-server.js");
 const FRONTEND_ROOT = path.join(ROOT, "frontend");
 
@@ -92,18 +90,6 @@ function withTimeout(promise, ms, what) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function tempDir(scope, prefix) {
   const dir = await mkdtemp(path.join(os.tmpdir(), `crossauth-e2e-${prefix}-`));
   scope.defer(() => rm(dir, { recursive: true, force: true }));
@@ -113,56 +99,33 @@ async function tempDir(scope, prefix) {
 /** Starts `node dist/backend/server.js` on 127.0.0.1:<port> with its own database, and waits for /api/health. */
 async function startApi(scope, { port, origins, env = {} }) {
   const dir = await tempDir(scope, "api");
-  const childEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME ?? os.tmpdir(),
-    NODE_ENV: "development",
-    HOST: "127.0.0.1",
-    PORT: String(port),
-    DATABASE_URL: `file:${path.join(dir, "e2e.db")}`,
-    JWT_SECRET: randomBytes(48).toString("base64url"),
-    ALLOWED_ORIGINS: origins.join(","),
-    RATE_LIMIT_LOGIN_PER_IP: "1000",
-    RATE_LIMIT_SIGNUP_PER_IP: "1000",
-    LOG_LEVEL: "warn",
-    BCRYPT_ROUNDS: "4",
-    ...env,
-  };
-  const child = spawn(process.execPath, [API_ENTRY], { cwd: ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
-  const api = { url: `http://127.0.0.1:${port}`, port, log: "", child, exited: false };
-  const keep = (chunk) => {
-    api.log = (api.log + chunk.toString()).slice(-20_000);
-  };
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
-  const exited = new Promise((resolve) => child.once("exit", (code, signal) => {
-    api.exited = true;
-    resolve({ code, signal });
-  }));
-  api.stop = async () => {
-    if (api.exited) return;
-    child.kill("SIGTERM");
-    const result = await Promise.race([exited, new Promise((r) => setTimeout(() => r(null), 5_000))]);
-    if (!result) {
-      child.kill("SIGKILL");
-      await exited;
-    }
+  const server = spawnApi(
+    apiEnv({
+      NODE_ENV: "development",
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      DATABASE_URL: `file:${path.join(dir, "e2e.db")}`,
+      JWT_SECRET: randomBytes(48).toString("base64url"),
+      ALLOWED_ORIGINS: origins.join(","),
+      RATE_LIMIT_LOGIN_PER_IP: "1000",
+      RATE_LIMIT_SIGNUP_PER_IP: "1000",
+      LOG_LEVEL: "warn",
+      BCRYPT_ROUNDS: "4",
+      ...env,
+    }),
+  );
+  const api = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    get log() {
+      return server.output();
+    },
+    stop: () => stopApi(server, 5_000),
   };
   scope.defer(api.stop);
   scope.apis.push(api);
-
-  const deadline = Date.now() + API_START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (api.exited) throw new Error(`the API exited during startup:\n${api.log.trim()}`);
-    try {
-      const response = await fetch(`${api.url}/api/health`, { signal: AbortSignal.timeout(2_000) });
-      if (response.status === 200) return api;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the API did not answer GET /api/health within ${API_START_TIMEOUT_MS} ms:\n${api.log.trim()}`);
+  await waitForHealth(api.url, server, { timeoutMs: API_START_TIMEOUT_MS });
+  return api;
 }
 
 let frontendModule;

@@ -1,19 +1,16 @@
 // Runs the Postman collection with newman against a real API started from dist/ (SPEC §7), and checks
 // that every route the API exposes (listRoutes() from dist/backend/app.js) has a request in the collection.
 // Usage, after `npm run build`: node postman/run.mjs   Last line: RESULT passed=N failed=M (exit 1 on failure).
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import newman from "newman";
+import { apiEnv, freePort, ROOT, SERVER_ENTRY as SERVER, spawnApi, stopApi, waitForHealth } from "../scripts/api-process.mjs";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const COLLECTION = join(ROOT, "postman", "crossauth.postman_collection.json");
 const ENVIRONMENT = join(ROOT, "postman", "localhost.postman_environment.json");
-const SERVER = join(ROOT, "dist", "backend", "server.js");
 const APP = join(ROOT, "dist", "backend", "app.js");
 
 const STARTUP_TIMEOUT_MS = 30_000;
@@ -21,85 +18,23 @@ const STOP_TIMEOUT_MS = 15_000; // above the server's own SHUTDOWN_TIMEOUT_SECON
 const REQUEST_TIMEOUT_MS = 15_000;
 const RUN_TIMEOUT_MS = 5 * 60_000;
 
-// Configuration keys of SPEC §4: cleared from the inherited environment so the caller's shell cannot
-// change what this run tests (an exported ALLOWED_ORIGINS or COOKIE_PARTITIONED=false, say).
-const CONFIG_KEYS = [
-  "NODE_ENV", "HOST", "PORT", "FRONTEND_PORT", "DATABASE_URL", "JWT_SECRET", "JWT_PREVIOUS_SECRETS",
-  "JWT_TTL_SECONDS", "JWT_TOKEN_NAME", "COOKIE_PARTITIONED", "ALLOWED_ORIGINS", "TRUST_PROXY",
-  "BCRYPT_ROUNDS", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_SECONDS", "RATE_LIMIT_LOGIN_PER_IP",
-  "RATE_LIMIT_SIGNUP_PER_IP", "SIGNUP_ENABLED", "ADMIN_UID", "ADMIN_PASSWORD", "ADMIN_NAME",
-  "DEMO_USERS", "BODY_LIMIT", "SHUTDOWN_TIMEOUT_SECONDS", "LOG_LEVEL",
-];
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolvePort(port));
-    });
-  });
-}
-
-/** Starts `node dist/backend/server.js`; keeps the last lines of its output for failure reports. */
+/** Starts the built API with its own database; its log tail goes into failure reports. */
 function startServer(port, dataDir) {
-  const env = { ...process.env };
-  for (const key of CONFIG_KEYS) delete env[key];
-  Object.assign(env, {
-    NODE_ENV: "development", // the development seed creates admin/password and user/password
-    HOST: "127.0.0.1",
-    PORT: String(port),
-    DATABASE_URL: `file:${join(dataDir, "newman.db")}`,
-    // A throwaway key, so the run neither reads nor persists the development secret of the checkout.
-    JWT_SECRET: randomBytes(32).toString("hex"),
-    BCRYPT_ROUNDS: "4",
-    LOG_LEVEL: "warn",
-    RATE_LIMIT_LOGIN_PER_IP: "1000",
-    RATE_LIMIT_SIGNUP_PER_IP: "1000",
-    SHUTDOWN_TIMEOUT_SECONDS: "5",
-  });
-  const child = spawn(process.execPath, [SERVER], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  const log = [];
-  const keep = (chunk) => {
-    log.push(...chunk.toString().split("\n").filter(Boolean));
-    if (log.length > 200) log.splice(0, log.length - 200);
-  };
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
-  const exited = new Promise((r) => child.once("exit", (code, signal) => r({ code, signal })));
-  return { child, log, exited };
-}
-
-async function waitForHealth(baseUrl, server) {
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  let exitedEarly = null;
-  server.exited.then((e) => (exitedEarly = e));
-  while (Date.now() < deadline) {
-    if (exitedEarly) throw new Error(`server exited during startup (code ${exitedEarly.code}, signal ${exitedEarly.signal})`);
-    try {
-      const res = await fetch(`${baseUrl}/api/health`, { signal: AbortSignal.timeout(2000) });
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(150);
-  }
-  throw new Error(`GET /api/health did not answer 200 within ${STARTUP_TIMEOUT_MS / 1000}s`);
-}
-
-async function stopServer(server) {
-  const { child, exited } = server;
-  if (child.exitCode !== null || child.signalCode !== null) return exited;
-  child.kill("SIGTERM");
-  const result = await Promise.race([exited, sleep(STOP_TIMEOUT_MS).then(() => null)]);
-  if (result) return result;
-  console.error(`server did not exit ${STOP_TIMEOUT_MS / 1000}s after SIGTERM: sending SIGKILL`);
-  child.kill("SIGKILL");
-  return exited;
+  return spawnApi(
+    apiEnv({
+      NODE_ENV: "development", // the development seed creates admin/password and user/password
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      DATABASE_URL: `file:${join(dataDir, "newman.db")}`,
+      // A throwaway key, so the run neither reads nor persists the development secret of the checkout.
+      JWT_SECRET: randomBytes(32).toString("hex"),
+      BCRYPT_ROUNDS: "4",
+      LOG_LEVEL: "warn",
+      RATE_LIMIT_LOGIN_PER_IP: "1000",
+      RATE_LIMIT_SIGNUP_PER_IP: "1000",
+      SHUTDOWN_TIMEOUT_SECONDS: "5",
+    }),
+  );
 }
 
 function runNewman(baseUrl) {
@@ -204,7 +139,7 @@ async function main() {
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
     server = startServer(port, dataDir);
-    await waitForHealth(baseUrl, server);
+    await waitForHealth(baseUrl, server, { timeoutMs: STARTUP_TIMEOUT_MS });
 
     const summary = await runNewman(baseUrl);
     const { assertions, testScripts, prerequestScripts, requests } = summary.run.stats;
@@ -217,11 +152,12 @@ async function main() {
     record(false, `collection run: ${err.message}`);
   } finally {
     if (server) {
-      const { code, signal } = await stopServer(server);
+      const { code, signal } = await stopApi(server, STOP_TIMEOUT_MS);
       if (code !== 0) console.error(`\nserver exited with code ${code}${signal ? ` (signal ${signal})` : ""} after SIGTERM`);
-      if ((failed > 0 || code !== 0) && server.log.length) {
+      const log = server.output().trim().split("\n").filter(Boolean);
+      if ((failed > 0 || code !== 0) && log.length) {
         console.error("last server log lines:");
-        for (const line of server.log.slice(-40)) console.error(`  ${line}`);
+        for (const line of log.slice(-40)) console.error(`  ${line}`);
       }
     }
     rmSync(dataDir, { recursive: true, force: true });

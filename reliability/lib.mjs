@@ -7,21 +7,13 @@ import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-export const SERVER_ENTRY = path.join(ROOT, "dist", "backend", "server.js");
-export const COOKIE_NAME = "__Host-jwt_token";
+import { apiEnv, freePort, ROOT, SERVER_ENTRY } from "../scripts/api-process.mjs";
 
-/** Every SPEC §4 variable: stripped from the inherited environment so each check sets exactly what it means. */
-const CONFIG_KEYS = [
-  "NODE_ENV", "HOST", "PORT", "FRONTEND_PORT", "DATABASE_URL", "JWT_SECRET", "JWT_PREVIOUS_SECRETS", "JWT_TTL_SECONDS",
-  "JWT_TOKEN_NAME", "COOKIE_PARTITIONED", "ALLOWED_ORIGINS", "TRUST_PROXY", "BCRYPT_ROUNDS", "LOGIN_MAX_FAILURES",
-  "LOGIN_LOCK_SECONDS", "RATE_LIMIT_LOGIN_PER_IP", "RATE_LIMIT_SIGNUP_PER_IP", "SIGNUP_ENABLED", "ADMIN_UID",
-  "ADMIN_PASSWORD", "ADMIN_NAME", "DEMO_USERS", "BODY_LIMIT", "SHUTDOWN_TIMEOUT_SECONDS", "LOG_LEVEL",
-];
+export { ROOT, SERVER_ENTRY };
+export const COOKIE_NAME = "__Host-jwt_token";
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 export const now = () => performance.now();
@@ -56,14 +48,6 @@ export function track(child) {
   live.add(child);
   child.once("exit", () => live.delete(child));
   return child;
-}
-
-export async function freePort() {
-  const server = net.createServer();
-  await new Promise((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export function makeTempDir() {
@@ -111,16 +95,15 @@ export class Scope {
     dir ??= this.tempDir();
     const port = await freePort();
     const dbFile = path.join(dir, "crossauth.db");
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !CONFIG_KEYS.includes(key)));
-    const childEnv = {
-      ...inherited,
+    // Every SPEC §4 variable is stripped from the inherited environment: each check sets exactly what it means.
+    const childEnv = apiEnv({
       NODE_ENV: "development",
       HOST: "127.0.0.1",
       PORT: String(port),
       DATABASE_URL: `file:${dbFile}`,
       LOG_LEVEL: "warn",
       ...env,
-    };
+    });
     const child = this.spawn(SERVER_ENTRY, [], { env: childEnv });
     const api = new Api({ child, port, dir, dbFile, env: childEnv });
     this.apis.push(api);
