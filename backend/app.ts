@@ -62,8 +62,8 @@ async function notFoundOrNotAllowed(ctx: Koa.Context, next: Koa.Next) {
   if ((ctx.status === 405 || ctx.status === 501) && allow) {
     throw new AppError("METHOD_NOT_ALLOWED", `Method ${ctx.method} is not allowed here; use ${allow}`, null, { Allow: allow });
   }
-  if (ctx.status === 404 && ctx.body == null) throw new AppError("NOT_FOUND", `No route for ${ctx.method} ${ctx.path}`);
-  if (ctx.status === 501) throw new AppError("NOT_FOUND", `No route for ${ctx.method} ${ctx.path}`);
+  // 501 without Allow: a method no route knows, on a path no route has.
+  if ((ctx.status === 404 && ctx.body == null) || ctx.status === 501) throw new AppError("NOT_FOUND", `No route for ${ctx.method} ${ctx.path}`);
 }
 
 export function createApp(deps: AppDeps) {

@@ -3,9 +3,9 @@
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import pino from "pino";
-import { ConfigError, loadConfig, PROJECT_ROOT } from "./config";
+import { loadConfig, PROJECT_ROOT } from "./config";
 import { createFrontendServer } from "./frontend-server";
-import { startApi } from "./server";
+import { exitOnStartupFailure, startApi } from "./server";
 
 async function main() {
   const config = loadConfig(process.env);
@@ -41,8 +41,4 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  if (err instanceof ConfigError) console.error(`crossauth: refusing to start.\n${err.message}`);
-  else console.error("crossauth: failed to start:", err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+main().catch(exitOnStartupFailure);

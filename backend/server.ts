@@ -81,17 +81,15 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   return { url, server, shutdown };
 }
 
+/** Startup failed: a configuration refusal (naming the variable and the fix) or another error; exit 1. */
+export function exitOnStartupFailure(err: unknown): never {
+  if (err instanceof ConfigError) console.error(`crossauth: refusing to start.\n${err.message}`);
+  else console.error("crossauth: failed to start:", err instanceof Error ? err.message : err);
+  process.exit(1);
+}
+
 async function main() {
-  let config: Config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`crossauth: refusing to start.\n${err.message}`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = loadConfig(process.env);
   const logger = pino({ level: config.logLevel });
   const api = await startApi(config, logger);
   logger.info({ url: api.url, env: config.env, allowedOrigins: config.allowedOrigins }, `crossauth API listening on ${api.url}`);
@@ -110,9 +108,5 @@ async function main() {
 }
 
 if (require.main === module) {
-  main().catch((err) => {
-    if (err instanceof ConfigError) console.error(`crossauth: refusing to start.\n${err.message}`);
-    else console.error("crossauth: failed to start:", err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
+  main().catch(exitOnStartupFailure);
 }

@@ -4,13 +4,12 @@ import type { Context } from "koa";
 import type { Logger } from "pino";
 import { AppError } from "../errors";
 import { loginBody, parse } from "../users/users.schemas";
-import { authenticate, readToken } from "../middleware/token-required";
+import { authenticate, authenticateRequest, readToken } from "../middleware/token-required";
 import type { Services } from "../app";
 
 const isBlank = (v: unknown) => v === undefined || v === null || v === "";
 
 export function authRoutes(router: Router, s: Services): void {
-
   router.post("/authenticate", async (ctx: Context) => {
     await s.loginIpLimit(ctx.ip);
     const body = ctx.request.body as Record<string, unknown> | undefined;
@@ -40,37 +39,28 @@ export function authRoutes(router: Router, s: Services): void {
   });
 
   router.delete("/authenticate", async (ctx: Context) => {
-    const all = ctx.query.all === "true";
     const log = ctx.state.log as Logger;
-    const token = readToken(ctx, s.cookie);
-    try {
-      if (all) {
-        if (!token) throw new AppError("TOKEN_MISSING");
-        const { user } = authenticate(token, s.tokens, s.users);
-        ctx.state.uid = user.uid;
-        await s.users.revokeAllSessions(user.id);
-        log.info({ event: "logout", scope: "all", uid: user.uid }, "all sessions revoked");
-      } else if (token) {
-        let session: ReturnType<typeof authenticate> | null = null;
-        try {
-          session = authenticate(token, s.tokens, s.users);
-        } catch (err) {
-          if (!(err instanceof AppError)) throw err; // database trouble is a 503, not a silent success
-        }
-        if (session) {
-          await s.users.revokeToken(session.claims.jti, session.user.id, session.claims.exp);
-          log.info({ event: "logout", scope: "session", uid: session.user.uid }, "session revoked");
-        }
+    if (ctx.query.all === "true") {
+      const { user } = authenticateRequest(ctx, s);
+      ctx.state.uid = user.uid;
+      await s.users.revokeAllSessions(user.id);
+      log.info({ event: "logout", scope: "all", uid: user.uid }, "all sessions revoked");
+    } else {
+      const token = readToken(ctx, s.cookie);
+      let session: ReturnType<typeof authenticate> | null = null;
+      try {
+        session = token ? authenticate(token, s.tokens, s.users) : null;
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err; // database trouble is a 503, not a silent success
       }
-    } catch (err) {
-      // A dead token's cookie is cleared; after a database failure the browser keeps it, so that retrying
-      // the logout can still revoke the token rather than leave it valid until it expires.
-      if (err instanceof AppError && err.status === 401) s.cookie.clear(ctx);
-      throw err;
+      if (session) {
+        await s.users.revokeToken(session.claims.jti, session.user.id, session.claims.exp);
+        log.info({ event: "logout", scope: "session", uid: session.user.uid }, "session revoked");
+      }
     }
-    // Logout is idempotent: whatever state the token was in, the browser's cookie is cleared.
+    // Logout is idempotent: whatever state the token was in, the cookie is cleared — but only once any
+    // revocation is stored, so after a 503 the browser keeps it and a retry can still end the session.
     s.cookie.clear(ctx);
     ctx.body = { message: "Token invalidated successfully" };
   });
-
 }

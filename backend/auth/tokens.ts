@@ -42,15 +42,21 @@ function rememberVerified(verify: Tokens["verify"], now: () => number): Tokens["
       // A flat copy as the key: the token may be a slice of a long Cookie header the map would keep alive.
       verified.set(Buffer.from(token).toString(), claims);
     } else {
-      const nowSeconds = Math.floor(now() / 1000);
-      if (claims.exp <= nowSeconds) {
+      try {
+        checkTimes(claims, Math.floor(now() / 1000));
+      } catch (err) {
         verified.delete(token);
-        throw new AppError("TOKEN_EXPIRED");
+        throw err;
       }
-      if (claims.iat > nowSeconds + IAT_LEEWAY_SECONDS) throw new AppError("TOKEN_INVALID");
     }
     return { ...claims };
   };
+}
+
+/** The time checks, for fresh and remembered tokens alike: not minted in the future, not expired. */
+function checkTimes(claims: Pick<TokenClaims, "iat" | "exp">, nowSeconds: number): void {
+  if (claims.iat > nowSeconds + IAT_LEEWAY_SECONDS) throw new AppError("TOKEN_INVALID");
+  if (claims.exp <= nowSeconds) throw new AppError("TOKEN_EXPIRED");
 }
 
 /** A key id that names the key without revealing anything about it. */
@@ -94,20 +100,16 @@ export function createTokens(jwtConfig: Config["jwt"], now: () => number = Date.
       const key = typeof decoded.header.kid === "string" ? keys.get(decoded.header.kid) : undefined;
       if (!key) throw new AppError("TOKEN_INVALID");
 
+      const nowSeconds = Math.floor(now() / 1000);
       let payload: unknown;
       try {
-        payload = jwt.verify(token, key, {
-          algorithms: ["HS256"],
-          issuer,
-          clockTimestamp: Math.floor(now() / 1000),
-        });
+        payload = jwt.verify(token, key, { algorithms: ["HS256"], issuer, clockTimestamp: nowSeconds });
       } catch (err) {
         if (err instanceof jwt.TokenExpiredError) throw new AppError("TOKEN_EXPIRED");
         throw new AppError("TOKEN_INVALID");
       }
       if (!payload || typeof payload !== "object" || Array.isArray(payload)) throw new AppError("TOKEN_INVALID");
       const p = payload as Record<string, unknown>;
-      const nowSeconds = Math.floor(now() / 1000);
       if (
         typeof p.sub !== "string" || !/^[1-9]\d{0,15}$/.test(p.sub) ||
         typeof p.jti !== "string" || p.jti.length < 1 || p.jti.length > 64 ||
@@ -118,9 +120,9 @@ export function createTokens(jwtConfig: Config["jwt"], now: () => number = Date.
       }
       const iat = p.iat as number;
       const exp = p.exp as number;
-      // A token we minted lives exactly ttlSeconds and was not minted in the future.
-      if (exp - iat > ttlSeconds || exp <= iat || iat > nowSeconds + IAT_LEEWAY_SECONDS) throw new AppError("TOKEN_INVALID");
-      if (exp <= nowSeconds) throw new AppError("TOKEN_EXPIRED");
+      // A token we minted lives exactly ttlSeconds.
+      if (exp - iat > ttlSeconds || exp <= iat) throw new AppError("TOKEN_INVALID");
+      checkTimes({ iat, exp }, nowSeconds);
       return { sub: p.sub, jti: p.jti, ver: p.ver as number, iat, exp };
     },
   };

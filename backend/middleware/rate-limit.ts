@@ -62,6 +62,3 @@ export function createAccountLock(maxFailures: number, lockSeconds: number) {
     },
   };
 }
-
-export type AccountLock = ReturnType<typeof createAccountLock>;
-export type IpLimiter = ReturnType<typeof createIpLimiter>;

@@ -2,16 +2,10 @@
 // role → ctx.state.user. Role and existence always come from the database, never from the token.
 import type { Context, Next } from "koa";
 import type { SessionCookie } from "../auth/cookies";
-import type { Tokens } from "../auth/tokens";
 import { AppError } from "../errors";
 import { ROLES, type Role } from "../users/users.schemas";
-import type { PublicUser, SessionUser, UsersService } from "../users/users.service";
-import type { TokenClaims } from "../auth/tokens";
-
-export interface AuthState {
-  user: PublicUser;
-  session: TokenClaims;
-}
+import type { SessionUser, UsersService } from "../users/users.service";
+import type { TokenClaims, Tokens } from "../auth/tokens";
 
 /** The token from the cookie, or for non-browser clients an `Authorization: Bearer` header; never a query or body. */
 export function readToken(ctx: Context, cookie: SessionCookie): string | undefined {
@@ -31,22 +25,28 @@ export function authenticate(token: string, tokens: Tokens, users: UsersService)
   return { user, claims };
 }
 
-export function createTokenRequired(deps: { tokens: Tokens; cookie: SessionCookie; users: UsersService }) {
+type AuthDeps = { tokens: Tokens; cookie: SessionCookie; users: UsersService };
+
+/** The request's session: its token verified and its user loaded, or the precise 401 (a dead cookie is cleared). */
+export function authenticateRequest(ctx: Context, deps: AuthDeps): { user: SessionUser; claims: TokenClaims } {
+  const token = readToken(ctx, deps.cookie);
+  if (!token) throw new AppError("TOKEN_MISSING");
+  try {
+    return authenticate(token, deps.tokens, deps.users);
+  } catch (err) {
+    // A dead session cookie is cleared so the browser stops sending it.
+    if (err instanceof AppError && err.status === 401) deps.cookie.clear(ctx);
+    throw err;
+  }
+}
+
+export function createTokenRequired(deps: AuthDeps) {
   return function tokenRequired(...roles: Role[]) {
     for (const role of roles) if (!ROLES.includes(role)) throw new Error(`tokenRequired: unknown role ${role}`);
     const forbidden = `Insufficient permissions. Required roles: ${roles.join(", ")}`;
 
     return async function requireToken(ctx: Context, next: Next) {
-      const token = readToken(ctx, deps.cookie);
-      if (!token) throw new AppError("TOKEN_MISSING");
-      let session: { user: SessionUser; claims: TokenClaims };
-      try {
-        session = authenticate(token, deps.tokens, deps.users);
-      } catch (err) {
-        // A dead session cookie is cleared so the browser stops sending it.
-        if (err instanceof AppError && err.status === 401) deps.cookie.clear(ctx);
-        throw err;
-      }
+      const session = authenticateRequest(ctx, deps);
       const { tokenVersion: _v, revoked: _r, ...user } = session.user;
       ctx.state.uid = user.uid;
       if (roles.length > 0 && !roles.includes(user.role)) throw new AppError("FORBIDDEN_ROLE", forbidden);
@@ -56,5 +56,3 @@ export function createTokenRequired(deps: { tokens: Tokens; cookie: SessionCooki
     };
   };
 }
-
-export type TokenRequired = ReturnType<typeof createTokenRequired>;
