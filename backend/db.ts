@@ -91,6 +91,9 @@ export function createDb(databaseFile: string): Db {
   raw.pragma("journal_mode = WAL");
   raw.pragma("synchronous = NORMAL");
   raw.pragma("foreign_keys = ON");
+  // Reads only: every write then goes through another connection and moves this one's data_version, which
+  // the session cache relies on (users.service.ts).
+  raw.pragma("query_only = ON");
   const adapter = new PrismaBetterSQLite3({ url: `file:${databaseFile}`, timeout: 0 });
   const connect = adapter.connect.bind(adapter);
   adapter.connect = async () => waitForLocksWithoutBlocking(await connect());

@@ -1,8 +1,11 @@
-// tokens.verify remembers tokens it has verified (a performance memo, auth/tokens.ts). These tests prove the
-// memo changes nothing a session can observe: every token below is used first, so it is remembered, and is
-// then logged out, revoked, demoted, deleted or expired — and refused at once (SPEC §5.5).
+// Two performance memos sit on the authenticated path: tokens.verify remembers tokens it has verified
+// (auth/tokens.ts), and the session lookup is cached until the database changes (users.service.ts). These
+// tests prove neither changes anything a session can observe: every token below is used first, so both
+// remember it, and is then logged out, revoked, demoted, deleted or expired — and refused at once (SPEC §5.5),
+// whichever connection or process made the change.
+import { execFileSync } from "node:child_process";
 import jwt from "jsonwebtoken";
-import { expectError, loginAs, makeTestApp, tokenOf, type TestApp } from "./helpers";
+import { expectError, loginAs, makeTestApp, signup, tokenOf, type TestApp } from "./helpers";
 
 let t: TestApp;
 beforeEach(async () => {
@@ -13,6 +16,19 @@ afterEach(async () => {
   await t.close();
 });
 
+/** Counts the session lookups that reach SQLite (the statement that reads the revocation list). */
+function countSessionReads(app: TestApp): () => number {
+  const statementProto = Object.getPrototypeOf(app.db.raw.prepare("SELECT 1"));
+  const get = jest.spyOn(statementProto, "get");
+  return () => get.mock.contexts.filter((statement) => /RevokedToken/.test((statement as { source: string }).source)).length;
+}
+
+/** Runs SQL on the database file from a separate OS process, as an operator's sqlite3 shell would. */
+function sqlFromAnotherProcess(databaseFile: string, sql: string): void {
+  const script = `const Database = require("better-sqlite3"); new Database(process.argv[1]).exec(process.argv[2]);`;
+  execFileSync(process.execPath, ["-e", script, databaseFile, sql], { cwd: process.cwd() });
+}
+
 const idAs = (app: TestApp, cookie: string) => app.http().get("/api/id").set("Cookie", cookie);
 
 /** Logs in and uses the session once, so its token is in the memo. */
@@ -22,12 +38,42 @@ async function rememberedSession(uid: string): Promise<string> {
   return cookie;
 }
 
-describe("remembered tokens", () => {
+describe("remembered tokens and sessions", () => {
   it("checks a token's signature once, then answers from memory", async () => {
     const cookie = await loginAs(t, "user");
     const verify = jest.spyOn(jwt, "verify");
     for (let i = 0; i < 3; i++) expect((await idAs(t, cookie)).status).toBe(200);
     expect(verify).toHaveBeenCalledTimes(1);
+  });
+
+  it("reads a session from the database once, then again only after the database changed", async () => {
+    const cookie = await loginAs(t, "user");
+    const reads = countSessionReads(t);
+    for (let i = 0; i < 3; i++) expect((await idAs(t, cookie)).status).toBe(200);
+    expect(reads()).toBe(1);
+    await signup(t, "someone-else"); // any commit, even one about another user, empties the cache
+    expect((await idAs(t, cookie)).status).toBe(200);
+    expect(reads()).toBe(2);
+  });
+
+  it("keeps the cache's connection read-only, so no write can go unnoticed", () => {
+    expect(() => t.db.raw.prepare("UPDATE User SET role = 'Admin'").run()).toThrow(/readonly/i);
+  });
+
+  it("sees a role changed by hand in another process at once, token version untouched", async () => {
+    const admin = await rememberedSession("admin");
+    expect((await t.http().get("/api/user").set("Cookie", admin)).body.length).toBeGreaterThan(1);
+    sqlFromAnotherProcess(t.databaseFile, "UPDATE User SET role = 'User' WHERE uidKey = 'admin'");
+    const res = await idAs(t, admin);
+    expect(res.status).toBe(200);
+    expect(res.body.role).toBe("User");
+    expectError(await t.http().delete("/api/user/user").set("Cookie", admin), 403, "FORBIDDEN_ROLE");
+  });
+
+  it("sees a user deleted by hand in another process at once", async () => {
+    const cookie = await rememberedSession("user");
+    sqlFromAnotherProcess(t.databaseFile, "DELETE FROM User WHERE uidKey = 'user'");
+    expectError(await idAs(t, cookie), 401, "TOKEN_INVALID");
   });
 
   it("refuses a logged-out token at once", async () => {

@@ -4,7 +4,7 @@ import type { Context, Next } from "koa";
 import type { SessionCookie } from "../auth/cookies";
 import { AppError } from "../errors";
 import { ROLES, type Role } from "../users/users.schemas";
-import type { SessionUser, UsersService } from "../users/users.service";
+import type { PublicUser, UsersService } from "../users/users.service";
 import type { TokenClaims, Tokens } from "../auth/tokens";
 
 /** The token from the cookie, or for non-browser clients an `Authorization: Bearer` header; never a query or body. */
@@ -16,19 +16,19 @@ export function readToken(ctx: Context, cookie: SessionCookie): string | undefin
 }
 
 /** Verifies a token and loads its user; throws the precise 401 otherwise. */
-export function authenticate(token: string, tokens: Tokens, users: UsersService): { user: SessionUser; claims: TokenClaims } {
+export function authenticate(token: string, tokens: Tokens, users: UsersService): { user: Readonly<PublicUser>; claims: TokenClaims } {
   const claims = tokens.verify(token);
-  const user = users.findSessionUser(Number(claims.sub), claims.jti);
-  if (!user) throw new AppError("TOKEN_INVALID");
-  if (claims.ver > user.tokenVersion) throw new AppError("TOKEN_INVALID");
-  if (user.revoked || claims.ver < user.tokenVersion) throw new AppError("TOKEN_REVOKED");
-  return { user, claims };
+  const session = users.findSession(Number(claims.sub), claims.jti);
+  if (!session) throw new AppError("TOKEN_INVALID");
+  if (claims.ver > session.tokenVersion) throw new AppError("TOKEN_INVALID");
+  if (session.revoked || claims.ver < session.tokenVersion) throw new AppError("TOKEN_REVOKED");
+  return { user: session.user, claims };
 }
 
 type AuthDeps = { tokens: Tokens; cookie: SessionCookie; users: UsersService };
 
 /** The request's session: its token verified and its user loaded, or the precise 401 (a dead cookie is cleared). */
-export function authenticateRequest(ctx: Context, deps: AuthDeps): { user: SessionUser; claims: TokenClaims } {
+export function authenticateRequest(ctx: Context, deps: AuthDeps): ReturnType<typeof authenticate> {
   const token = readToken(ctx, deps.cookie);
   if (!token) throw new AppError("TOKEN_MISSING");
   try {
@@ -46,12 +46,11 @@ export function createTokenRequired(deps: AuthDeps) {
     const forbidden = `Insufficient permissions. Required roles: ${roles.join(", ")}`;
 
     return async function requireToken(ctx: Context, next: Next) {
-      const session = authenticateRequest(ctx, deps);
-      const { tokenVersion: _v, revoked: _r, ...user } = session.user;
+      const { user, claims } = authenticateRequest(ctx, deps);
       ctx.state.uid = user.uid;
       if (roles.length > 0 && !roles.includes(user.role)) throw new AppError("FORBIDDEN_ROLE", forbidden);
       ctx.state.user = user;
-      ctx.state.session = session.claims;
+      ctx.state.session = claims;
       await next();
     };
   };
