@@ -28,8 +28,8 @@ const REMEMBERED_TOKENS = 10_000;
  * Remembers the tokens `verify` accepted, so a session's later requests skip the HMAC and the JSON parsing
  * (~8 µs per request). Safe because that verdict depends only on the token and on the
  * keys, fixed for the life of this process, and on time, which is checked again on every hit. It says
- * nothing about the session: revocation, deletion and role changes are read from the database on every
- * request (tokenRequired), so they still take effect at once, across processes too. Only tokens this
+ * nothing about the session: revocation, deletion and role changes are checked against the database as it
+ * is now on every request (tokenRequired, users.service.ts), so they still take effect at once. Only tokens this
  * service signed get in, so the map cannot be filled with junk; the oldest entry leaves first.
  */
 function rememberVerified(verify: Tokens["verify"], now: () => number): Tokens["verify"] {
