@@ -1,12 +1,12 @@
-// jest: API tests against app.callback(), one real SQLite file per test file (copied from a migrated template).
+// jest: API tests against app.callback(), one real database per test file (copied from a migrated template).
 import type { Config } from "jest";
 
 const config: Config = {
   testEnvironment: "node",
-  roots: ["<rootDir>/backend"],
-  testMatch: ["**/__tests__/**/*.test.ts"],
+  roots: ["<rootDir>/test/api"],
+  testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, tsconfig: "tsconfig.json" }] },
-  globalSetup: "<rootDir>/backend/__tests__/global-setup.ts",
+  globalSetup: "<rootDir>/test/api/global-setup.ts",
   testTimeout: 30_000,
   maxWorkers: 2,
 };

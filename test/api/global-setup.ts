@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { applyMigrations } from "../migrate";
+import { applyMigrations } from "../../backend/migrate";
 
 export default async function globalSetup() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "crossauth-jest-"));

@@ -2,7 +2,7 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
-import { PROJECT_ROOT } from "../config";
+import { PROJECT_ROOT } from "../../backend/config";
 import { expectError, freshDatabaseFile, loginAs, makeTestApp } from "./helpers";
 
 const run = promisify(execFile);

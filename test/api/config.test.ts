@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ConfigError, envSchema, loadConfig, PROJECT_ROOT } from "../config";
+import { ConfigError, envSchema, loadConfig, PROJECT_ROOT } from "../../backend/config";
 
 const strongSecret = "s".repeat(48);
 const prod = (env: Record<string, string>) => () =>

@@ -4,11 +4,11 @@ import os from "node:os";
 import path from "node:path";
 import pino from "pino";
 import request from "supertest";
-import { createApp, type App } from "../app";
-import { loadConfig, type Config } from "../config";
-import { createDb, type Db } from "../db";
-import { createHasher, type Hasher } from "../auth/passwords";
-import { seedUsers } from "../seed";
+import { createApp, type App } from "../../backend/app";
+import { loadConfig, type Config } from "../../backend/config";
+import { createDb, type Db } from "../../backend/db";
+import { createHasher, type Hasher } from "../../backend/auth/passwords";
+import { seedUsers } from "../../backend/seed";
 
 export const TEST_SECRET = "test-secret-that-is-long-enough-0123456789";
 export const ALLOWED_ORIGIN = "http://localhost:4100";
