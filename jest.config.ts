@@ -7,6 +7,8 @@ const config: Config = {
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, tsconfig: "tsconfig.json" }] },
   globalSetup: "<rootDir>/test/api/global-setup.ts",
+  globalTeardown: "<rootDir>/test/api/global-teardown.ts",
+  setupFilesAfterEnv: ["<rootDir>/test/api/setup.ts"],
   testTimeout: 30_000,
   maxWorkers: 2,
 };

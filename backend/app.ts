@@ -1,57 +1,23 @@
 // createApp(deps) → a Koa app that is not listening. The middleware order lives here and only here.
 import Koa from "koa";
 import Router from "@koa/router";
-import pino, { type Logger } from "pino";
-import type { Config } from "./config";
-import type { Db } from "./db";
 import { AppError } from "./errors";
-import { createSessionCookie } from "./auth/cookies";
-import { createTokens } from "./auth/tokens";
-import type { Hasher } from "./auth/passwords";
+import { createServices, type AppDeps, type Services } from "./services";
+import type { AppRouter, AppState } from "./http/state";
+import { jsonBody } from "./http/json-body";
 import { authRoutes } from "./auth/auth.routes";
+import { healthRoutes } from "./health/health.routes";
 import { userRoutes } from "./users/users.routes";
-import { createUsersService } from "./users/users.service";
 import { errorHandler } from "./middleware/error-handler";
 import { securityHeaders } from "./middleware/security-headers";
 import { requestLogger } from "./middleware/request-logger";
 import { corsPolicy, originCheck } from "./middleware/origin-check";
-import { jsonBody } from "./middleware/json-body";
-import { createAccountLock, createIpLimiter } from "./middleware/rate-limit";
-import { createTokenRequired } from "./middleware/token-required";
 
-export interface AppDeps {
-  config: Config;
-  db: Db;
-  hasher: Hasher;
-  logger?: Logger;
-  /** Milliseconds since the epoch; tests move time forward. */
-  now?: () => number;
-}
-
-export function createServices({ config, db, hasher, logger = pino({ level: config.logLevel }), now = Date.now }: AppDeps) {
-  const tokens = createTokens(config.jwt, now);
-  const cookie = createSessionCookie(config);
-  const users = createUsersService({ db, hasher, now });
-  return {
-    config,
-    logger,
-    hasher,
-    tokens,
-    cookie,
-    users,
-    tokenRequired: createTokenRequired({ tokens, cookie, users }),
-    loginIpLimit: createIpLimiter(config.rateLimitLoginPerIp, "login"),
-    signupIpLimit: createIpLimiter(config.rateLimitSignupPerIp, "signup"),
-    accountLock: createAccountLock(config.loginMaxFailures, config.loginLockSeconds),
-  };
-}
-
-export type Services = ReturnType<typeof createServices>;
-
-function createRouter(services: Services): Router {
-  const router = new Router({ prefix: "/api" });
+function createRouter(services: Services): AppRouter {
+  const router: AppRouter = new Router<AppState>({ prefix: "/api" });
   authRoutes(router, services);
   userRoutes(router, services);
+  healthRoutes(router, services);
   return router;
 }
 
@@ -71,7 +37,7 @@ export function createApp(deps: AppDeps) {
   const { config, logger } = services;
   // Behind a proxy, only the entry it appended to X-Forwarded-For is trustworthy: everything to its left
   // comes from the client, so Koa's default (the leftmost entry) would let anyone pick their rate-limit key.
-  const app = new Koa({ proxy: config.trustProxy, maxIpsCount: 1 });
+  const app = new Koa<AppState>({ proxy: config.trustProxy, maxIpsCount: 1 });
 
   app.use(requestLogger(logger)); // outermost, so it logs the status the error handler chose
   app.use(errorHandler(logger));

@@ -1,4 +1,4 @@
-// The environment, validated once into a frozen, typed Config (SPEC §4). Every refusal names the
+// The environment, validated once into a frozen, typed Config (docs/api.md › Configuration). Every refusal names the
 // variable and the fix; there are no fallbacks anywhere else in the code.
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -30,7 +30,7 @@ const byteSize = z
   .regex(/^\d+(b|kb|mb)?$/i, { message: "use a size such as 16kb or 1mb" })
   .default("16kb");
 
-/** Every SPEC §4 variable. `.env.example` lists exactly these keys (a test checks). */
+/** Every configuration variable (docs/api.md › Configuration). `.env.example` lists exactly these keys (a test checks). */
 export const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -68,36 +68,8 @@ export const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
-export interface Config {
-  env: "development" | "production" | "test";
-  host: string;
-  port: number;
-  frontendPort: number;
-  databaseFile: string;
-  jwt: {
-    secret: string;
-    previousSecrets: string[];
-    ttlSeconds: number;
-    cookieName: string;
-    issuer: string;
-  };
-  cookiePartitioned: boolean;
-  allowedOrigins: string[];
-  trustProxy: boolean;
-  bcryptRounds: number;
-  loginMaxFailures: number;
-  loginLockSeconds: number;
-  rateLimitLoginPerIp: number;
-  rateLimitSignupPerIp: number;
-  signupEnabled: boolean;
-  seedAdmin: { uid: string; password: string; name: string } | null;
-  demoUsers: boolean;
-  bodyLimit: string;
-  shutdownTimeoutSeconds: number;
-  logLevel: string;
-  /** Things worth telling the operator at startup (e.g. a generated development secret). */
-  warnings: string[];
-}
+/** The validated configuration: its shape is whatever loadConfig builds from the schema's output. */
+export type Config = ReturnType<typeof loadConfig>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -151,7 +123,7 @@ function loadOrCreateDevSecret(databaseFile: string, warnings: string[]): string
   return secret;
 }
 
-export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   // Empty strings mean "unset", as they do in most .env tooling.
   const raw = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
   const result = envSchema.safeParse(raw);

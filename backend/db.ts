@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
-import { PrismaClient } from "./generated/prisma/client";
+import { PrismaClient } from "../generated/sqlite/client";
 
 /** How long a connection waits on another writer's lock before failing with SQLITE_BUSY (→ 503). */
 export const BUSY_TIMEOUT_MS = 2000;

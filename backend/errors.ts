@@ -1,4 +1,4 @@
-// AppError and the registry of stable error codes (SPEC §5.1, §5.3). One middleware renders them.
+// AppError and the registry of stable error codes (docs/api.md › Errors, Status codes). One middleware renders them.
 import http from "node:http";
 
 export const ERROR_CODES = {
@@ -44,7 +44,7 @@ export class AppError extends Error {
   }
 }
 
-/** The SPEC §5.1 body. */
+/** The error body (docs/api.md › Errors). */
 export function errorBody(status: number, code: string, message: string, data: unknown = null) {
   return { message, data, error: http.STATUS_CODES[status] ?? "Error", code };
 }

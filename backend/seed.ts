@@ -1,4 +1,4 @@
-// Startup seeding (SPEC §4): the ADMIN_* account (validated by config.ts) and, in development, the demo
+// Startup seeding (docs/api.md › Configuration): the ADMIN_* account (validated by config.ts) and, in development, the demo
 // user. Never overwrites.
 import type { Logger } from "pino";
 import type { Config } from "./config";

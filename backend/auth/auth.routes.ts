@@ -1,16 +1,15 @@
-// Login and logout: POST/DELETE /api/authenticate (SPEC §5.2), flask_2025-compatible bodies.
-import type Router from "@koa/router";
-import type { Context } from "koa";
-import type { Logger } from "pino";
+// Login and logout: POST/DELETE /api/authenticate (docs/api.md › Routes), flask_2025-compatible bodies.
 import { AppError } from "../errors";
-import { loginBody, parse } from "../users/users.schemas";
-import { authenticate, authenticateRequest, readToken } from "../middleware/token-required";
-import type { Services } from "../app";
+import { isBlank, parse } from "../http/parse";
+import type { AppRouter } from "../http/state";
+import type { Services } from "../services";
+import { loginBody } from "./auth.schemas";
+import { authenticate, authenticateRequest, readToken, type AuthenticatedSession } from "./sessions";
 
-const isBlank = (v: unknown) => v === undefined || v === null || v === "";
+type AuthServices = Pick<Services, "loginIpLimit" | "accountLock" | "sessionStore" | "hasher" | "tokens" | "cookie" | "users">;
 
-export function authRoutes(router: Router, s: Services): void {
-  router.post("/authenticate", async (ctx: Context) => {
+export function authRoutes(router: AppRouter, s: AuthServices): void {
+  router.post("/authenticate", async (ctx) => {
     await s.loginIpLimit(ctx.ip);
     const body = ctx.request.body as Record<string, unknown> | undefined;
     if (!body || Object.keys(body).length === 0) throw new AppError("BODY_MISSING");
@@ -18,10 +17,10 @@ export function authRoutes(router: Router, s: Services): void {
     if (isBlank(body.password)) throw new AppError("PASSWORD_MISSING");
     const { uid, password } = parse(loginBody, body);
     ctx.state.uid = uid;
-    const log = ctx.state.log as Logger;
+    const log = ctx.state.log;
 
     const user = await s.accountLock.check(uid, async () => {
-      const found = await s.users.findForLogin(uid);
+      const found = await s.sessionStore.findForLogin(uid);
       // Unknown uids still cost one bcrypt comparison, so timing does not reveal which uids exist.
       const ok = found ? await s.hasher.compare(password, found.passwordHash) : await s.hasher.compareDummy(password);
       return ok ? found : null;
@@ -38,18 +37,18 @@ export function authRoutes(router: Router, s: Services): void {
     ctx.body = { message: `Authentication for ${user.uid} successful`, user: publicUser };
   });
 
-  router.delete("/authenticate", async (ctx: Context) => {
-    const log = ctx.state.log as Logger;
+  router.delete("/authenticate", async (ctx) => {
+    const log = ctx.state.log;
     if (ctx.query.all === "true") {
-      const { user } = authenticateRequest(ctx, s);
+      const { user } = await authenticateRequest(ctx, s);
       ctx.state.uid = user.uid;
       await s.users.revokeAllSessions(user.id);
       log.info({ event: "logout", scope: "all", uid: user.uid }, "all sessions revoked");
     } else {
       const token = readToken(ctx, s.cookie);
-      let session: ReturnType<typeof authenticate> | null = null;
+      let session: AuthenticatedSession | null = null;
       try {
-        session = token ? authenticate(token, s.tokens, s.users) : null;
+        session = token ? await authenticate(token, s) : null;
       } catch (err) {
         if (!(err instanceof AppError)) throw err; // database trouble is a 503, not a silent success
       }

@@ -1,4 +1,4 @@
-// The session cookie (SPEC §5.4): one place decides its name and every attribute.
+// The session cookie (docs/api.md › Session cookie): one place decides its name and every attribute.
 import type { Context } from "koa";
 import { serialize } from "cookie";
 import type { Config } from "../config";

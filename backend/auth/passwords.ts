@@ -23,7 +23,7 @@ export function createHasher(options: { rounds: number; threads?: number }): Has
     idleTimeout: Number.POSITIVE_INFINITY,
     // Lowest CPU priority for the workers (nice 19; per thread on Linux). bcrypt still gets every idle cycle
     // of every core, but the event loop takes a core back as soon as a request arrives, so a burst of logins
-    // cannot make other requests wait behind hashes (SPEC §5.7, §9). Done by piscina's optional dependency
+    // cannot make other requests wait behind hashes (docs/api.md › Abuse resistance; README › Performance). Done by piscina's optional dependency
     // @napi-rs/nice; without it the workers keep normal priority (`npm run bench` reports which).
     niceIncrement: 19,
   });

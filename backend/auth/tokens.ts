@@ -1,4 +1,4 @@
-// Signing and verifying session JWTs (SPEC §5.5): HS256 only, a `kid` per key for rotation, and the
+// Signing and verifying session JWTs (docs/api.md › Tokens): HS256 only, a `kid` per key for rotation, and the
 // claim checks jsonwebtoken leaves to us (it accepts no `exp`, absurd lifetimes and future `iat`).
 import crypto from "node:crypto";
 import jwt from "jsonwebtoken";

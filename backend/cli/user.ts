@@ -1,4 +1,4 @@
-// The admin CLI (SPEC §3): `npm run user -- <command>`. Goes through the same service as the API, so
+// The admin CLI (docs/api.md › Overview): `npm run user -- <command>`. Goes through the same service as the API, so
 // validation, the last-admin guard and session revocation behave exactly as over HTTP.
 import readline from "node:readline/promises";
 import { parseArgs } from "node:util";
@@ -10,7 +10,9 @@ import { createHasher } from "../auth/passwords";
 import { createUsersService } from "../users/users.service";
 import { applyMigrations } from "../migrate";
 import { AppError } from "../errors";
-import { parse, password as passwordSchema, ROLES, signupBody, type Role } from "../users/users.schemas";
+import { parse } from "../http/parse";
+import { password as passwordSchema, signupBody } from "../users/users.schemas";
+import { ROLES, type Role } from "../users/user.model";
 
 const USAGE = `Usage: npm run user -- <command> [options]
 

@@ -1,8 +1,9 @@
-// The outermost middleware: every failure becomes the SPEC §5.1 body. 5xx bodies stay generic; the cause
+// The outermost middleware: every failure becomes the error body of docs/api.md › Errors. 5xx bodies stay generic; the cause
 // goes to the log only. Auth refusals (401/403/429) are logged as auth events.
-import type { Context, Next } from "koa";
+import type { Next, ParameterizedContext } from "koa";
 import type { Logger } from "pino";
 import { AppError, ERROR_CODES, errorBody } from "../errors";
+import type { AppState } from "../http/state";
 
 const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|READONLY|FULL|CORRUPT|NOTADB|PROTOCOL|NOLFS|AUTH)/;
 
@@ -20,7 +21,7 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
 }
 
 export function errorHandler(logger: Logger) {
-  return async function handleErrors(ctx: Context, next: Next) {
+  return async function handleErrors(ctx: ParameterizedContext<Partial<AppState>>, next: Next) {
     try {
       await next();
     } catch (caught) {
@@ -30,7 +31,7 @@ export function errorHandler(logger: Logger) {
       else if (isDatabaseUnavailable(caught)) appError = new AppError("UNAVAILABLE");
       else appError = new AppError("INTERNAL");
 
-      const log = (ctx.state.log as Logger | undefined) ?? logger;
+      const log = ctx.state.log ?? logger;
       if (appError.status >= 500) {
         log.error({ err: caught, code: appError.code, method: ctx.method, path: ctx.path }, "request failed");
       } else if ([401, 403, 429].includes(appError.status)) {

@@ -1,4 +1,4 @@
-// CSRF defence (SPEC §5.6) and CORS. The session cookie is SameSite=None, so the browser attaches it to
+// CSRF defence (docs/api.md › CORS and CSRF) and CORS. The session cookie is SameSite=None, so the browser attaches it to
 // cross-site requests: the server itself must refuse state changes coming from pages it does not trust.
 import cors from "@koa/cors";
 import type { Context, Next } from "koa";

@@ -1,10 +1,11 @@
-// A request id and one JSON log line per request (SPEC §5.8). Never logs bodies, cookies or headers.
+// A request id and one JSON log line per request (docs/api.md › Logs and lifecycle). Never logs bodies, cookies or headers.
 import crypto from "node:crypto";
-import type { Context, Next } from "koa";
+import type { Next, ParameterizedContext } from "koa";
 import type { Logger } from "pino";
+import type { AppState } from "../http/state";
 
 export function requestLogger(logger: Logger) {
-  return async function logRequest(ctx: Context, next: Next) {
+  return async function logRequest(ctx: ParameterizedContext<AppState>, next: Next) {
     const started = process.hrtime.bigint();
     const reqId = crypto.randomUUID();
     ctx.set("X-Request-Id", reqId);
@@ -14,7 +15,7 @@ export function requestLogger(logger: Logger) {
     } finally {
       if (logger.isLevelEnabled("info")) {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        (ctx.state.log as Logger).info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 100) / 100 }, "request");
+        ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 100) / 100 }, "request");
       }
     }
   };

@@ -1,4 +1,4 @@
-// Security headers on every response (SPEC §5.7). Four fixed headers need no library.
+// Security headers on every response (docs/api.md › Abuse resistance). Four fixed headers need no library.
 import type { Context, Next } from "koa";
 
 const HEADERS = {

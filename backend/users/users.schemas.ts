@@ -1,10 +1,7 @@
-// Request schemas for the user and login routes (SPEC §5.2). Strict: unknown fields are an error.
+// Request schemas of the user routes (docs/api.md › Routes). Strict: unknown fields are an error.
 import { z } from "zod";
-import { AppError } from "../errors";
 import { MAX_PASSWORD_BYTES } from "../auth/passwords";
-
-export const ROLES = ["User", "Admin"] as const;
-export type Role = (typeof ROLES)[number];
+import { ROLES } from "./user.model";
 
 export const uid = z
   .string({ message: "must be a string" })
@@ -31,11 +28,6 @@ export const password = z
 
 const role = z.enum(ROLES, { message: "must be User or Admin" });
 
-export const loginBody = z.strictObject({
-  uid: z.string({ message: "must be a string" }).max(100, { message: "is too long" }),
-  password: z.string({ message: "must be a string" }).max(1024, { message: "is too long" }),
-});
-
 export const signupBody = z.strictObject({ uid, name, password, email });
 
 export const selfUpdateBody = z
@@ -49,15 +41,3 @@ export const selfUpdateBody = z
 export const adminUpdateBody = z.strictObject({ name, email, role, password }).partial();
 
 export const deleteBody = z.strictObject({ uid: z.string({ message: "must be a string" }).min(1) });
-
-/** Validates at the edge: a typed value, or 400 VALIDATION_FAILED listing each field's problem. */
-export function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
-  const result = schema.safeParse(input ?? {});
-  if (result.success) return result.data;
-  const fields = result.error.issues.map((issue) => ({
-    field: issue.code === "unrecognized_keys" ? issue.keys.join(", ") : issue.path.join(".") || "body",
-    message: issue.code === "unrecognized_keys" ? "unknown field" : issue.message,
-  }));
-  const summary = fields.map((f) => `${f.field} ${f.message}`).join("; ");
-  throw new AppError("VALIDATION_FAILED", `Some fields are invalid: ${summary}`, fields);
-}

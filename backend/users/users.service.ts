@@ -1,32 +1,10 @@
-// Users and sessions in the database: the only module that queries the User and RevokedToken tables.
-// Writes go through Prisma; the per-request session lookup reads the raw connection, through a cache that is
-// dropped whenever the database changes.
+// Users and revocations through Prisma: every write to the User and RevokedToken tables, the admin's
+// reads, and the last-admin rule. The per-request reads are the session store's (auth/session-store.ts).
 import type { Db } from "../db";
 import type { Hasher } from "../auth/passwords";
 import { AppError } from "../errors";
-import { Prisma } from "../generated/prisma/client";
-import type { Role } from "./users.schemas";
-
-export interface PublicUser {
-  id: number;
-  uid: string;
-  name: string;
-  email: string | null;
-  role: Role;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** What tokenRequired needs about a token's user, as stored now. Shared by cache hits: never mutated. */
-export interface Session {
-  user: Readonly<PublicUser>;
-  tokenVersion: number;
-  /** This token's jti is on the revocation list. */
-  revoked: boolean;
-}
-
-/** How many sessions the lookup cache keeps (one per token in use, ~0.4 kB each); the oldest leaves first. */
-const CACHED_SESSIONS = 10_000;
+import { Prisma } from "../../generated/sqlite/client";
+import { uidKeyOf, type PublicUser, type Role } from "./user.model";
 
 const publicFields = { id: true, uid: true, name: true, email: true, role: true, createdAt: true, updatedAt: true } as const;
 
@@ -44,16 +22,6 @@ function toPublic(u: PrismaPublicUser): PublicUser {
     updatedAt: u.updatedAt.toISOString(),
   };
 }
-
-/**
- * A stored DateTime as `toISOString()` spells it. The Prisma adapter stores `toISOString()` with the `Z`
- * written `+00:00`, so undoing that is exact and spares the per-request path two Date round trips.
- */
-function storedDateToIso(stored: string): string {
-  return stored.length === 29 && stored.endsWith("+00:00") ? `${stored.slice(0, 23)}Z` : new Date(stored).toISOString();
-}
-
-const uidKeyOf = (uid: string) => uid.toLowerCase();
 
 function isUniqueViolation(err: unknown): boolean {
   return err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002";
@@ -73,28 +41,7 @@ export interface UserPatch {
 export type UsersService = ReturnType<typeof createUsersService>;
 
 export function createUsersService({ db, hasher, now = Date.now }: { db: Db; hasher: Hasher; now?: () => number }) {
-  const { prisma, raw } = db;
-  // Raw mode (rows as arrays): better-sqlite3 builds them faster than objects, and this runs on cache misses.
-  const sessionLookup = raw
-    .prepare<[string, number]>(
-      `SELECT id, uid, name, email, role, createdAt, updatedAt, tokenVersion,
-              EXISTS (SELECT 1 FROM RevokedToken WHERE jti = ?) AS revoked
-         FROM User WHERE id = ?`,
-    )
-    .raw(true);
-  /**
-   * Session lookups are kept until the database changes, by anyone. SQLite's `data_version` (~0.5 µs, a
-   * third of the lookup) moves whenever another connection commits (Prisma's in this process, the CLI, a
-   * second API process); the raw connection is query-only, so no write escapes it. A hit is thus exactly
-   * what the lookup would read now: deletions, demotions and revocations are refused at once, everywhere.
-   */
-  const dataVersion = raw.prepare("PRAGMA data_version").pluck();
-  const sessions = new Map<string, Session>();
-  let sessionsVersion: unknown = dataVersion.get();
-  const loginLookup = raw.prepare<[string]>(
-    "SELECT id, uid, name, email, role, createdAt, updatedAt, tokenVersion, passwordHash FROM User WHERE uidKey = ?",
-  );
-  const ping = raw.prepare("SELECT count(*) AS n FROM (SELECT 1 FROM User LIMIT 1)");
+  const { prisma } = db;
 
   async function findOrThrow(uid: string) {
     const user = await prisma.user.findUnique({ where: { uidKey: uidKeyOf(uid) }, select: { ...publicFields, tokenVersion: true } });
@@ -122,7 +69,7 @@ export function createUsersService({ db, hasher, now = Date.now }: { db: Db; has
     if (patch.email !== undefined) data.email = patch.email;
     if (patch.role !== undefined && patch.role !== current.role) data.role = patch.role;
     if (patch.password !== undefined) data.passwordHash = await hasher.hash(patch.password);
-    // A new role or password ends every existing session of this user (SPEC §5.2).
+    // A new role or password ends every existing session of this user (docs/api.md › Routes).
     if (data.role !== undefined || data.passwordHash !== undefined) data.tokenVersion = { increment: 1 };
     const update = (client: Prisma.TransactionClient) => client.user.update({ where: { id: current.id }, data, select: { ...publicFields, tokenVersion: true } });
     try {
@@ -136,39 +83,6 @@ export function createUsersService({ db, hasher, now = Date.now }: { db: Db; has
   }
 
   return {
-    /** Hot path of tokenRequired: the user of token `jti` and whether it is revoked, as stored now. */
-    findSession(userId: number, jti: string): Session | null {
-      const version = dataVersion.get();
-      if (version !== sessionsVersion) {
-        sessions.clear();
-        sessionsVersion = version;
-      }
-      const cached = sessions.get(jti);
-      if (cached !== undefined && cached.user.id === userId) return cached;
-
-      const row = sessionLookup.get(jti, userId) as
-        | [id: number, uid: string, name: string, email: string | null, role: Role, createdAt: string, updatedAt: string, tokenVersion: number, revoked: number]
-        | undefined;
-      if (!row) return null;
-      const [id, uid, name, email, role, createdAt, updatedAt, tokenVersion, revoked] = row;
-      const user = Object.freeze({ id, uid, name, email, role, createdAt: storedDateToIso(createdAt), updatedAt: storedDateToIso(updatedAt) });
-      const session = Object.freeze({ user, tokenVersion, revoked: revoked === 1 });
-      if (sessions.size >= CACHED_SESSIONS) sessions.delete(sessions.keys().next().value as string);
-      sessions.set(jti, session);
-      return session;
-    },
-
-    /** Throws when the database cannot be read (health check → 503). */
-    ping(): void {
-      ping.get();
-    },
-
-    /** One indexed read on the raw connection: through Prisma it held the event loop ~250 µs per login. */
-    async findForLogin(uid: string) {
-      const row = loginLookup.get(uidKeyOf(uid)) as (PublicUser & { tokenVersion: number; passwordHash: string }) | undefined;
-      return row ? { ...row, createdAt: storedDateToIso(row.createdAt), updatedAt: storedDateToIso(row.updatedAt) } : null;
-    },
-
     async verifyPassword(userId: number, password: string): Promise<boolean> {
       const user = await prisma.user.findUnique({ where: { id: userId }, select: { passwordHash: true } });
       if (!user) return hasher.compareDummy(password);

@@ -1,4 +1,4 @@
-// Login, logout and /api/id through HTTP: SPEC §5.2–§5.4 rows for /api/authenticate and /api/id.
+// Login, logout and /api/id through HTTP: docs/api.md rows for /api/authenticate and /api/id.
 import { expectError, loginAs, makeTestApp, sessionCookieOf, tokenOf, type TestApp } from "./helpers";
 
 let t: TestApp;
@@ -17,7 +17,7 @@ describe("POST /api/authenticate", () => {
     expect(JSON.stringify(res.body)).not.toMatch(/\$2[aby]\$|passwordHash|tokenVersion/);
   });
 
-  it("sets the cookie with exactly the SPEC §5.4 attributes and no Domain", async () => {
+  it("sets the cookie with exactly the documented attributes (docs/api.md › Session cookie) and no Domain", async () => {
     const res = await t.http().post("/api/authenticate").send({ uid: "admin", password: "password" });
     const [cookie] = res.headers["set-cookie"] as unknown as string[];
     const parts = cookie.split("; ");

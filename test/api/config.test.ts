@@ -1,9 +1,10 @@
-// Startup configuration (SPEC §4): production refusals name the variable and the fix; .env.example
+// Startup configuration (docs/api.md › Configuration): production refusals name the variable and the fix; .env.example
 // lists exactly the schema's keys; development needs no .env.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ConfigError, envSchema, loadConfig, PROJECT_ROOT } from "../../backend/config";
+import { tempDir } from "./helpers";
 
 const strongSecret = "s".repeat(48);
 const prod = (env: Record<string, string>) => () =>
@@ -69,7 +70,7 @@ describe("production refusals", () => {
 
 describe("development defaults", () => {
   it("needs no environment: generates and persists a secret beside the database, with a warning", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "crossauth-config-"));
+    const dir = tempDir("config");
     const first = loadConfig({ DATABASE_URL: `file:${dir}/dev.db` });
     expect(first.jwt.secret.length).toBeGreaterThanOrEqual(32);
     expect(first.warnings.join()).toMatch(/JWT_SECRET is not set/);

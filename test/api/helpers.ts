@@ -40,10 +40,23 @@ export function testConfig(env: Record<string, string> = {}, databaseFile = fres
   });
 }
 
+const tempDirs: string[] = [];
+
+/** A temporary directory removed after this test file (setup.ts), pass or fail. */
+export function tempDir(prefix = "test"): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `crossauth-${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
 export function freshDatabaseFile(): string {
   const template = process.env.CROSSAUTH_TEST_TEMPLATE_DB;
   if (!template) throw new Error("CROSSAUTH_TEST_TEMPLATE_DB is not set: run through jest (global-setup.ts)");
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "crossauth-test-")), "test.db");
+  const file = path.join(tempDir(), "test.db");
   fs.copyFileSync(template, file);
   return file;
 }

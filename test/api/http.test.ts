@@ -1,5 +1,5 @@
 // The HTTP surface: CORS and the CSRF origin check, JSON-only bodies, 404/405, security headers,
-// health and database failure (SPEC §5.1, §5.3, §5.6, §5.7).
+// health and database failure (docs/api.md › Errors, Status codes, CORS and CSRF, Abuse resistance).
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import zlib from "node:zlib";

@@ -1,4 +1,4 @@
-// Abuse resistance and auth logging (SPEC §5.7, §5.8): account lock, per-IP limits, 429 + Retry-After,
+// Abuse resistance and auth logging (docs/api.md › Abuse resistance, Logs and lifecycle): account lock, per-IP limits, 429 + Retry-After,
 // and logs that record auth events without ever containing a password, token or secret.
 import { Writable } from "node:stream";
 import pino from "pino";

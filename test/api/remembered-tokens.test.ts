@@ -1,7 +1,7 @@
 // Two performance memos sit on the authenticated path: tokens.verify remembers tokens it has verified
 // (auth/tokens.ts), and the session lookup is cached until the database changes (users.service.ts). These
 // tests prove neither changes anything a session can observe: every token below is used first, so both
-// remember it, and is then logged out, revoked, demoted, deleted or expired — and refused at once (SPEC §5.5),
+// remember it, and is then logged out, revoked, demoted, deleted or expired — and refused at once (docs/api.md › Tokens),
 // whichever connection or process made the change.
 import { execFileSync } from "node:child_process";
 import jwt from "jsonwebtoken";

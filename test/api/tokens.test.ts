@@ -1,4 +1,4 @@
-// Forged, expired and revoked tokens are all refused with the right 401 (SPEC §5.5); role comes from the DB.
+// Forged, expired and revoked tokens are all refused with the right 401 (docs/api.md › Tokens); role comes from the DB.
 import crypto from "node:crypto";
 import jwt from "jsonwebtoken";
 import { expectError, loginAs, makeTestApp, TEST_SECRET, tokenOf, type TestApp } from "./helpers";

@@ -1,4 +1,4 @@
-// Signup, profile and admin user management through HTTP (SPEC §5.2, §5.3), asserting that refused
+// Signup, profile and admin user management through HTTP (docs/api.md › Routes, Status codes), asserting that refused
 // requests change nothing.
 import { expectError, loginAs, makeTestApp, sessionCookieOf, signup, userCount, type TestApp } from "./helpers";
 

@@ -1,5 +1,5 @@
-// Per-IP request limits and the per-account login lock (SPEC §5.7), on rate-limiter-flexible's in-memory
-// store: limits are per process (run one API process per database, or put a shared limiter in front).
+// Per-IP request limits and the per-account login lock (docs/api.md › Abuse resistance), on
+// rate-limiter-flexible's in-memory store: limits are per process (run one API process per database).
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { AppError } from "../errors";
 

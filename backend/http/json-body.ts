@@ -1,4 +1,4 @@
-// JSON-only request bodies (SPEC §5.6): a cross-site HTML form cannot send application/json without a
+// JSON-only request bodies (docs/api.md › CORS and CSRF): a cross-site HTML form cannot send application/json without a
 // CORS preflight, so refusing every other type closes the "simple request" CSRF door.
 import bodyParser from "koa-bodyparser";
 import type { Context, Next } from "koa";

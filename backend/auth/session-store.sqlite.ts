@@ -1,0 +1,74 @@
+// The session store on SQLite: prepared statements on the raw better-sqlite3 connection (a few µs), and a
+// cache of session lookups that is exact because it is dropped whenever the database changes.
+import type { Db } from "../db";
+import { uidKeyOf, type Role } from "../users/user.model";
+import type { LoginRecord, Session, SessionStore } from "./session-store";
+
+/** How many sessions the lookup cache keeps (one per token in use, ~0.4 kB each); the oldest leaves first. */
+const CACHED_SESSIONS = 10_000;
+
+/**
+ * A stored DateTime as `toISOString()` spells it. The Prisma adapter stores `toISOString()` with the `Z`
+ * written `+00:00`, so undoing that is exact and spares the per-request path two Date round trips.
+ */
+export function storedDateToIso(stored: string): string {
+  return stored.length === 29 && stored.endsWith("+00:00") ? `${stored.slice(0, 23)}Z` : new Date(stored).toISOString();
+}
+
+type SessionRow = [id: number, uid: string, name: string, email: string | null, role: Role, createdAt: string, updatedAt: string, tokenVersion: number, revoked: number];
+
+export function createSqliteSessionStore(db: Pick<Db, "raw">): SessionStore {
+  const { raw } = db;
+  // Raw mode (rows as arrays): better-sqlite3 builds them faster than objects, and this runs on cache misses.
+  const sessionLookup = raw
+    .prepare<[string, number]>(
+      `SELECT id, uid, name, email, role, createdAt, updatedAt, tokenVersion,
+              EXISTS (SELECT 1 FROM RevokedToken WHERE jti = ?) AS revoked
+         FROM User WHERE id = ?`,
+    )
+    .raw(true);
+  /**
+   * Session lookups are kept until the database changes, by anyone. SQLite's `data_version` (~0.5 µs, a
+   * third of the lookup) moves whenever another connection commits (Prisma's in this process, the CLI, a
+   * second API process); the raw connection is query-only (db.ts), so no write escapes it. A hit is thus
+   * exactly what the lookup would read now: deletions, demotions and revocations are refused at once.
+   */
+  const dataVersion = raw.prepare("PRAGMA data_version").pluck();
+  const sessions = new Map<string, Session>();
+  let sessionsVersion: unknown = dataVersion.get();
+  const loginLookup = raw.prepare<[string]>(
+    "SELECT id, uid, name, email, role, createdAt, updatedAt, tokenVersion, passwordHash FROM User WHERE uidKey = ?",
+  );
+  const ping = raw.prepare("SELECT count(*) AS n FROM (SELECT 1 FROM User LIMIT 1)");
+
+  return {
+    findSession(userId, jti) {
+      const version = dataVersion.get();
+      if (version !== sessionsVersion) {
+        sessions.clear();
+        sessionsVersion = version;
+      }
+      const cached = sessions.get(jti);
+      if (cached !== undefined && cached.user.id === userId) return cached;
+
+      const row = sessionLookup.get(jti, userId) as SessionRow | undefined;
+      if (!row) return null;
+      const [id, uid, name, email, role, createdAt, updatedAt, tokenVersion, revoked] = row;
+      const user = Object.freeze({ id, uid, name, email, role, createdAt: storedDateToIso(createdAt), updatedAt: storedDateToIso(updatedAt) });
+      const session = Object.freeze({ user, tokenVersion, revoked: revoked === 1 });
+      if (sessions.size >= CACHED_SESSIONS) sessions.delete(sessions.keys().next().value as string);
+      sessions.set(jti, session);
+      return session;
+    },
+
+    // One indexed read on the raw connection: through Prisma it held the event loop ~250 µs per login.
+    async findForLogin(uid) {
+      const row = loginLookup.get(uidKeyOf(uid)) as LoginRecord | undefined;
+      return row ? { ...row, createdAt: storedDateToIso(row.createdAt), updatedAt: storedDateToIso(row.updatedAt) } : null;
+    },
+
+    ping() {
+      ping.get();
+    },
+  };
+}
