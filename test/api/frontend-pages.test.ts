@@ -58,7 +58,7 @@ function sharedParts(page: Page): { parts: Record<string, Line[]>; problems: str
   };
 
   // Everything up to </head> (doctype, <html lang>, the head), less the page's own title and script.
-  const head = take(/^<!doctype html>$/i, /<\/head>$/, "<head>").filter(
+  const head = take(/^<!doctype html>$/i, /<\/head>$/, "<!doctype html> … </head>").filter(
     (line) => !TITLE.test(line.text) && !MODULE_SCRIPT.test(line.text),
   );
   const skipLink = take(/class="skip-link"/, /class="skip-link"/, "skip link");
@@ -84,12 +84,15 @@ function firstDifference(part: string, reference: Page, expected: Line[], page: 
   return null;
 }
 
-/** Start tags, with quoted attribute values emptied so their text cannot look like an attribute. */
-function startTags(html: string): { tag: string; name: string }[] {
-  const withoutComments = html.replace(/<!--[\s\S]*?-->/g, "");
-  return [...withoutComments.matchAll(/<([a-zA-Z][a-zA-Z0-9-]*)\b[^>]*>/g)].map((match) => ({
-    tag: match[0].replace(/"[^"]*"|'[^']*'/g, '""'),
+/** Start tags with their line; `bare` has quoted values emptied, so their text cannot look like an attribute. */
+function startTags(page: Page): { tag: string; bare: string; name: string; where: string }[] {
+  // Comments are blanked, keeping their newlines so line numbers stay right.
+  const html = page.html.replace(/<!--[\s\S]*?-->/g, (comment) => comment.replace(/[^\n]/g, " "));
+  return [...html.matchAll(/<([a-zA-Z][a-zA-Z0-9-]*)\b[^>]*>/g)].map((match) => ({
+    tag: match[0],
+    bare: match[0].replace(/"[^"]*"|'[^']*'/g, '""'),
     name: match[1].toLowerCase(),
+    where: `${page.name}:${html.slice(0, match.index).split("\n").length}`,
   }));
 }
 
@@ -135,16 +138,16 @@ describe("frontend pages", () => {
     });
 
     it("has exactly one <h1>", () => {
-      const h1s = startTags(page.html).filter((tag) => tag.name === "h1");
+      const h1s = startTags(page).filter((tag) => tag.name === "h1").map(({ where, tag }) => `${where}: ${tag}`);
       expect(h1s).toHaveLength(1);
     });
 
     it("has no inline script and no on…= handler attribute", () => {
-      const problems = startTags(page.html).flatMap(({ tag, name: tagName }) => {
+      const problems = startTags(page).flatMap(({ tag, bare, name: tagName, where }) => {
         const found: string[] = [];
-        if (tagName === "script" && !/\ssrc\s*=/i.test(tag)) found.push(`inline <script> without src: ${tag}`);
-        const handler = tag.match(/\s(on[a-z]+)\s*=/i);
-        if (handler) found.push(`inline ${handler[1]}= handler: ${tag}`);
+        if (tagName === "script" && !/\ssrc\s*=/i.test(bare)) found.push(`${where}: inline <script> without src: ${tag}`);
+        const handler = bare.match(/\s(on[a-z]+)\s*=/i);
+        if (handler) found.push(`${where}: inline ${handler[1]}= handler: ${tag}`);
         return found;
       });
       expect(problems).toEqual([]);

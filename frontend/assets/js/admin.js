@@ -1,6 +1,7 @@
 // The admin page: list every user (GET /api/user), change a role or reset a password (PUT /api/user/:uid),
 // delete a user (DELETE /api/user/:uid). A non-admin sees "Admins only" and no data is requested.
-import { ApiError, apiFetch, clearMessage, showError, showNote } from "./api/config.js";
+import { ApiError, apiFetch } from "./api/config.js";
+import { clearMessage, showError, showNote } from "./messages.js";
 import { loadSession, loginLink, renderFooter, renderNav, whileBusy } from "./ui.js";
 
 const pageMessage = document.getElementById("admin-message");

@@ -1,5 +1,5 @@
 // The home page: says who is logged in (GET /api/id) and where to go next.
-import { showError } from "./api/config.js";
+import { showError } from "./messages.js";
 import { loadSession, loginLink, renderFooter, renderNav } from "./ui.js";
 
 const status = document.getElementById("home-status");

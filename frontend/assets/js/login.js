@@ -1,5 +1,6 @@
 // The login page: log in (then go to ?next= or the profile), or sign up and then log in.
-import { API_URL, apiFetch, clearMessage, login, showError, showNote } from "./api/config.js";
+import { API_URL, apiFetch, login } from "./api/config.js";
+import { clearMessage, showError, showNote } from "./messages.js";
 import { loadSession, renderFooter, renderNav, whileBusy } from "./ui.js";
 
 const submitButton = (form) => form.querySelector('button[type="submit"]');

@@ -1,5 +1,6 @@
 // The logout page: ends this session (or every session with ?all=true) and says so.
-import { ApiError, apiFetch, showError } from "./api/config.js";
+import { ApiError, apiFetch } from "./api/config.js";
+import { showError } from "./messages.js";
 import { renderFooter, renderNav } from "./ui.js";
 
 const status = document.getElementById("logout-status");

@@ -1,5 +1,6 @@
 // The profile page: view and edit your details (PUT /api/user), change your password, log out here or everywhere.
-import { ApiError, apiFetch, clearMessage, showError, showNote } from "./api/config.js";
+import { ApiError, apiFetch } from "./api/config.js";
+import { clearMessage, showError, showNote } from "./messages.js";
 import { formatDate, loadSession, loginLink, renderFooter, renderNav, whileBusy } from "./ui.js";
 
 const pageMessage = document.getElementById("profile-message");
