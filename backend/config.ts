@@ -4,12 +4,28 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { password as passwordSchema, uid as uidSchema } from "./users/users.schemas";
+import { passwordProblem, shapeProblem } from "./auth/password-policy";
+import { uid as uidSchema } from "./users/users.schemas";
 
 export const PROJECT_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? "../.." : "..");
 
 const DEV_ADMIN_PASSWORD = "password";
 const MIN_SECRET_LENGTH = 32;
+const GENERATE_SECRET = `node -e "console.log(require('crypto').randomBytes(48).toString('base64url'))"`;
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/**
+ * Why a secret does not look random, or null. A generated key (base64, hex) of 32+ characters has many
+ * different characters, none dominant; "aaaa…", "abab…" or a padded word do not.
+ */
+function secretLooksHandMade(secret: string): string | null {
+  const counts = new Map<string, number>();
+  for (const c of secret) counts.set(c, (counts.get(c) ?? 0) + 1);
+  if (counts.size < 8) return `it has only ${counts.size} different characters`;
+  const most = Math.max(...counts.values());
+  if (most / secret.length > 0.25) return "one character makes up more than a quarter of it";
+  return null;
+}
 
 const bool = (fallback: boolean) =>
   z
@@ -138,11 +154,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
 
   let secret = env.JWT_SECRET;
   if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
-    problems.push(`JWT_SECRET: must be at least ${MIN_SECRET_LENGTH} characters; generate one with: node -e "console.log(require('crypto').randomBytes(48).toString('base64url'))"`);
+    problems.push(`JWT_SECRET: must be at least ${MIN_SECRET_LENGTH} characters; generate one with: ${GENERATE_SECRET}`);
   }
   if (secret === undefined) {
     if (production) {
-      problems.push(`JWT_SECRET: required in production (at least ${MIN_SECRET_LENGTH} characters); generate one with: node -e "console.log(require('crypto').randomBytes(48).toString('base64url'))"`);
+      problems.push(`JWT_SECRET: required in production (at least ${MIN_SECRET_LENGTH} characters); generate one with: ${GENERATE_SECRET}`);
     } else {
       secret = loadOrCreateDevSecret(databaseFile, warnings);
     }
@@ -150,6 +166,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   const previousSecrets = env.JWT_PREVIOUS_SECRETS.split(",").map((s) => s.trim()).filter(Boolean);
   if (previousSecrets.some((s) => s.length < MIN_SECRET_LENGTH)) {
     problems.push(`JWT_PREVIOUS_SECRETS: every key must be at least ${MIN_SECRET_LENGTH} characters`);
+  }
+  const handMade = production && env.JWT_SECRET !== undefined ? secretLooksHandMade(env.JWT_SECRET) : null;
+  if (handMade) problems.push(`JWT_SECRET: does not look random (${handMade}); generate one with: ${GENERATE_SECRET}`);
+  if (production && env.BCRYPT_ROUNDS < 10) {
+    problems.push(`BCRYPT_ROUNDS: ${env.BCRYPT_ROUNDS} is too cheap for production (each guess costs an attacker almost nothing); use 10 or more`);
   }
 
   if (env.JWT_TOKEN_NAME.startsWith("__Host-") === false && production) {
@@ -161,6 +182,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   const allowedOrigins = parseOrigins(env.ALLOWED_ORIGINS ?? (production ? "" : devOrigins), problems);
   if (production && allowedOrigins.length === 0) {
     problems.push("ALLOWED_ORIGINS: required in production; list the exact origins of your frontend, e.g. https://you.github.io");
+  }
+  for (const origin of production ? allowedOrigins : []) {
+    const parsed = URL.canParse(origin) ? new URL(origin) : null;
+    if (parsed?.protocol === "http:" && !LOOPBACK_HOSTS.has(parsed.hostname)) {
+      problems.push(`ALLOWED_ORIGINS: '${origin}' is plain http; serve that page over https (browsers keep cross-site cookies only for secure pages) and list https://${parsed.host}`);
+    }
   }
 
   const devDefaults = !production;
@@ -175,8 +202,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   }
   const uidCheck = adminUid === undefined ? null : uidSchema.safeParse(adminUid);
   if (uidCheck && !uidCheck.success) problems.push(`ADMIN_UID: ${uidCheck.error.issues[0].message}`);
-  const passwordCheck = adminPassword === undefined ? null : passwordSchema.safeParse(adminPassword);
-  if (passwordCheck && !passwordCheck.success) problems.push(`ADMIN_PASSWORD: ${passwordCheck.error.issues[0].message}`);
+  // The whole password rule in production; in development only its shape, so the well-known demo password works.
+  const adminPasswordProblem =
+    adminPassword === undefined || adminPassword === DEV_ADMIN_PASSWORD ? null : production ? passwordProblem(adminPassword, [adminUid ?? ""]) : shapeProblem(adminPassword);
+  if (adminPasswordProblem) problems.push(`ADMIN_PASSWORD: ${adminPasswordProblem}; choose a long passphrase or create the admin with \`npm run user -- create\``);
+
+  const demoUsers = env.DEMO_USERS === undefined ? devDefaults : ["true", "1", "yes"].includes(env.DEMO_USERS);
+  if (production && demoUsers) problems.push("DEMO_USERS: the demo account user/password is refused in production; remove DEMO_USERS or set it to false");
+  // Accounts whose password is printed in the README: anyone who can reach the API can log in with them.
+  const devAccounts = [...(demoUsers ? ["user"] : []), ...(adminUid && adminPassword === DEV_ADMIN_PASSWORD ? [adminUid] : [])];
+  const loudWarnings: string[] = [];
+  if (devAccounts.length > 0) {
+    const message = `development accounts with the well-known password "password" are active (${devAccounts.join(", ")}); set DEMO_USERS=false and ADMIN_PASSWORD before anyone else can reach this API`;
+    if (LOOPBACK_HOSTS.has(env.HOST) || env.HOST === "::1") warnings.push(message);
+    else loudWarnings.push(`HOST=${env.HOST} is reachable from other machines and ${message}`);
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -203,10 +243,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     rateLimitSignupPerIp: env.RATE_LIMIT_SIGNUP_PER_IP,
     signupEnabled: env.SIGNUP_ENABLED,
     seedAdmin: adminUid && adminPassword ? { uid: adminUid, password: adminPassword, name: adminName } : null,
-    demoUsers: env.DEMO_USERS === undefined ? devDefaults : ["true", "1", "yes"].includes(env.DEMO_USERS),
+    demoUsers,
     bodyLimit: env.BODY_LIMIT,
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
     logLevel: env.LOG_LEVEL,
     warnings,
+    /** Warnings that must not be missed (logged as errors): dangerous, yet not refused outside production. */
+    loudWarnings,
   });
 }

@@ -84,8 +84,25 @@ export interface Db {
   close(): Promise<void>;
 }
 
+/**
+ * The database holds password hashes and session state: its directory is created 0700 and the file 0600
+ * before SQLite or Prisma touch it (SQLite gives the -wal and -shm files the database file's mode). A file
+ * left readable by others (made by an older version, or by hand) is narrowed to 0600, with its companions.
+ */
+export function prepareDatabaseFile(databaseFile: string): void {
+  fs.mkdirSync(path.dirname(databaseFile), { recursive: true, mode: 0o700 });
+  fs.closeSync(fs.openSync(databaseFile, "a", 0o600));
+  for (const file of [databaseFile, `${databaseFile}-wal`, `${databaseFile}-shm`]) {
+    try {
+      if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
+    } catch {
+      // -wal and -shm exist only while a connection is open
+    }
+  }
+}
+
 export function createDb(databaseFile: string): Db {
-  fs.mkdirSync(path.dirname(databaseFile), { recursive: true });
+  prepareDatabaseFile(databaseFile);
   const raw = new Database(databaseFile, { timeout: BUSY_TIMEOUT_MS });
   // WAL lets readers proceed while a writer commits; the setting is stored in the file itself.
   raw.pragma("journal_mode = WAL");

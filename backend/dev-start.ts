@@ -29,6 +29,7 @@ async function main() {
   ];
   if (config.seedAdmin) lines.push(`  logins    ${config.seedAdmin.uid} / ${config.env === "production" ? "(ADMIN_PASSWORD)" : config.seedAdmin.password}  (Admin)`);
   if (config.demoUsers) lines.push("            user / password  (User)");
+  for (const warning of config.loudWarnings) lines.push(`  !! DANGER: ${warning}`);
   lines.push("  Ctrl-C stops both.", "");
   console.log(lines.join("\n"));
 

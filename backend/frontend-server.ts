@@ -25,7 +25,9 @@ const CONTENT_TYPES: Record<string, string> = {
 
 // The pages have no inline scripts or styles, so 'self' is enough for both. connect-src allows any
 // http(s) origin because the API normally lives on another origin (that is the point of this project).
-const CONTENT_SECURITY_POLICY = [
+// Every page repeats this policy in a <meta> tag (minus frame-ancestors, which a meta tag cannot carry), so
+// a copy hosted elsewhere, e.g. on GitHub Pages, is protected too; a test keeps the two equal.
+export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",

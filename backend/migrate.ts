@@ -7,7 +7,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { PROJECT_ROOT } from "./config";
-import { BUSY_TIMEOUT_MS } from "./db";
+import { BUSY_TIMEOUT_MS, prepareDatabaseFile } from "./db";
 
 const MIGRATIONS_DIR = path.join(PROJECT_ROOT, "prisma", "migrations");
 
@@ -34,6 +34,7 @@ export function pendingMigrations(databaseFile: string): string[] {
 
 export async function applyMigrations(databaseFile: string): Promise<void> {
   if (pendingMigrations(databaseFile).length === 0) return;
+  prepareDatabaseFile(databaseFile);
   const cli = path.join(PROJECT_ROOT, "node_modules", "prisma", "build", "index.js");
   try {
     await promisify(execFile)(process.execPath, [cli, "migrate", "deploy"], {

@@ -8,6 +8,7 @@ import { createHasher } from "./auth/passwords";
 import { createApp } from "./app";
 import { applyMigrations } from "./migrate";
 import { seedUsers } from "./seed";
+import { answerClientError } from "./http/client-error";
 
 export interface RunningApi {
   url: string;
@@ -18,6 +19,7 @@ export interface RunningApi {
 
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   for (const warning of config.warnings) logger.warn(warning);
+  for (const warning of config.loudWarnings) logger.error(`DANGER: ${warning}`);
   await applyMigrations(config.databaseFile);
   const db = createDb(config.databaseFile);
   const hasher = createHasher({ rounds: config.bcryptRounds });
@@ -36,6 +38,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     });
   });
   server.keepAliveTimeout = 5_000;
+  server.on("clientError", answerClientError);
   // While draining, every response says `Connection: close` (also those already in flight at SIGTERM): a
   // keep-alive client would otherwise reuse a socket the idle sweep is closing and get a reset, not a refusal.
   let draining = false;

@@ -3,7 +3,9 @@ import { AppError } from "../errors";
 import { isBlank, parse } from "../http/parse";
 import type { AppRouter } from "../http/state";
 import type { Services } from "../services";
+import { uid as uidSchema } from "../users/users.schemas";
 import { loginBody } from "./auth.schemas";
+import { accountKey } from "./limits";
 import { authenticate, authenticateRequest, readToken, type AuthenticatedSession } from "./sessions";
 
 type AuthServices = Pick<Services, "loginIpLimit" | "accountLock" | "sessionStore" | "hasher" | "tokens" | "cookie" | "users">;
@@ -16,19 +18,28 @@ export function authRoutes(router: AppRouter, s: AuthServices): void {
     if (isBlank(body.uid)) throw new AppError("UID_MISSING");
     if (isBlank(body.password)) throw new AppError("PASSWORD_MISSING");
     const { uid, password } = parse(loginBody, body);
-    ctx.state.uid = uid;
+    // A password typed into the uid field must not reach the log: only a well-formed uid is logged.
+    const loggedUid = uidSchema.safeParse(uid).success ? uid : undefined;
+    ctx.state.uid = loggedUid;
     const log = ctx.state.log;
 
-    const user = await s.accountLock.check(uid, async () => {
+    const account = await s.sessionStore.findForLogin(uid);
+    const user = await s.accountLock.check(accountKey(account?.id ?? null, uid), async () => {
+      // Read again inside the account's queue: a password changed while this login waited is the one checked.
       const found = await s.sessionStore.findForLogin(uid);
       // Unknown uids still cost one bcrypt comparison, so timing does not reveal which uids exist.
       const ok = found ? await s.hasher.compare(password, found.passwordHash) : await s.hasher.compareDummy(password);
       return ok ? found : null;
     });
     if (!user) {
-      log.info({ event: "login", outcome: "failure", uid }, "login failed");
+      log.info({ event: "login", outcome: "failure", uid: loggedUid }, "login failed");
       throw new AppError("INVALID_CREDENTIALS");
     }
+    // Awaited (one more hash, once per account after a BCRYPT_ROUNDS change) so shutdown never cuts it off.
+    await s.users.rehashIfNeeded(user.id, user.passwordHash, password).then(
+      (rehashed) => rehashed && log.info({ event: "password_rehashed", uid: user.uid }, "password hash moved to the configured cost"),
+      (err) => log.warn({ err, uid: user.uid }, "could not rehash the password at the configured cost"),
+    );
     // Always a fresh token (new jti), whatever cookie the request carried: no session fixation.
     const { token } = s.tokens.sign(user);
     s.cookie.set(ctx, token);

@@ -24,11 +24,19 @@ export function createIpLimiter(perMinute: number, what: string) {
 }
 
 /**
+ * The key of an account's lock and failure count: its immutable id when it exists, so renaming the account
+ * cannot reset them; otherwise the uid that was tried.
+ */
+export function accountKey(userId: number | null, triedUid: string): string {
+  return userId !== null ? `user:${userId}` : `uid:${triedUid.toLowerCase()}`;
+}
+
+/**
  * Locks an account for `lockSeconds` after `maxFailures` failed password checks. Checks of one account run
  * one at a time: parallel guesses cannot slip past the limit while bcrypt runs, and parallel *correct*
  * logins (several tabs) all succeed instead of being counted as failures. A success clears the count.
- * Keys are lower-cased uids whether or not the account exists, so the lock reveals nothing about which
- * uids are real.
+ * Keys come from accountKey(): unknown uids are locked exactly like real accounts, so the lock reveals
+ * nothing about which uids exist.
  */
 export function createAccountLock(maxFailures: number, lockSeconds: number) {
   const failures = new RateLimiterMemory({ points: maxFailures, duration: lockSeconds });
@@ -50,8 +58,7 @@ export function createAccountLock(maxFailures: number, lockSeconds: number) {
 
   return {
     /** Runs `verify` (a password check: null means wrong) unless the account is locked (429), counting failures. */
-    check<T>(uid: string, verify: () => Promise<T | null>): Promise<T | null> {
-      const key = uid.toLowerCase();
+    check<T>(key: string, verify: () => Promise<T | null>): Promise<T | null> {
       const result = (queues.get(key) ?? Promise.resolve()).then(() => checkUnlessLocked(key, verify));
       const tail = result.catch(() => undefined);
       queues.set(key, tail);

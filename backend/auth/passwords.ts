@@ -1,18 +1,29 @@
-// Password hashing off the event loop: a piscina pool of worker threads, one per core, running bcryptjs.
+// Password work off the event loop: a piscina pool of worker threads, one per core, running bcryptjs and
+// the strength rule of password-policy.js.
 import os from "node:os";
 import path from "node:path";
 import { Piscina } from "piscina";
+import { MAX_BYTES } from "./password-policy";
 
 export interface Hasher {
   hash(password: string): Promise<string>;
   compare(password: string, hash: string): Promise<boolean>;
   /** Compare against a throwaway hash of the same cost: unknown uids cost as much as wrong passwords. */
   compareDummy(password: string): Promise<false>;
+  /** The password rule's guessability part: a plain-words reason it is refused, or null. */
+  checkStrength(password: string, uids: string[]): Promise<string | null>;
+  /** True when a stored hash was made at another cost than the configured one (rehash it at the next login). */
+  needsRehash(hash: string): boolean;
   destroy(): Promise<void>;
 }
 
-/** bcrypt only reads the first 72 bytes; longer passwords are refused upstream rather than truncated. */
-export const MAX_PASSWORD_BYTES = 72;
+export const MAX_PASSWORD_BYTES: number = MAX_BYTES;
+
+/** The cost a bcrypt hash was made with (`$2b$10$…` → 10), or NaN for anything else. */
+export function costOf(hash: string): number {
+  const match = /^\$2[abxy]?\$(\d\d)\$/.exec(hash);
+  return match ? Number(match[1]) : Number.NaN;
+}
 
 export function createHasher(options: { rounds: number; threads?: number }): Hasher {
   const threads = options.threads ?? Math.max(1, os.availableParallelism());
@@ -43,6 +54,8 @@ export function createHasher(options: { rounds: number; threads?: number }): Has
       return runCompare(password, hashed);
     },
     compareDummy,
+    checkStrength: (password, uids) => pool.run({ op: "strength", password, uids }) as Promise<string | null>,
+    needsRehash: (hashed) => costOf(hashed) !== options.rounds,
     async destroy() {
       await pool.destroy();
     },

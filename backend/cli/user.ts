@@ -1,10 +1,11 @@
 // The admin CLI (docs/api.md › Overview): `npm run user -- <command>`. Goes through the same service as the API, so
 // validation, the last-admin guard and session revocation behave exactly as over HTTP.
 import readline from "node:readline/promises";
+import { Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { z } from "zod";
-import { envSchema, resolveDatabaseFile } from "../config";
+import { ConfigError, loadConfig } from "../config";
 import { createDb } from "../db";
 import { createHasher } from "../auth/passwords";
 import { createUsersService } from "../users/users.service";
@@ -22,19 +23,41 @@ const USAGE = `Usage: npm run user -- <command> [options]
   set-password <uid> [--password <pw>]   reset a password (ends that user's sessions)
   delete <uid>                           delete a user (their tokens stop working at once)
 
-Without --password the password is read from standard input (so it stays out of shell history):
+Without --password the password is asked for without echo, or read verbatim from standard input (so it
+stays out of shell history and of \`ps\`):
   printf '%s\\n' "$NEW_PASSWORD" | npm run user -- create alice --name "Alice" --role Admin
-Uses DATABASE_URL and BCRYPT_ROUNDS from the environment, like the API.`;
+Reads the same configuration as the API (DATABASE_URL, BCRYPT_ROUNDS, …) and applies the same password rule.`;
 
 const COMMANDS = ["list", "create", "set-role", "set-password", "delete"];
 
-async function readPassword(): Promise<string> {
-  const rl = readline.createInterface({ input: process.stdin, output: process.stdin.isTTY ? process.stderr : undefined });
+/** One line from a terminal without echoing it, or verbatim from a pipe; never trimmed (spaces are part of it). */
+async function readLine(prompt: string): Promise<string> {
+  const terminal = process.stdin.isTTY === true;
+  // On a terminal, readline still does the line editing, but writes nothing: the password is never shown.
+  // It switches the terminal to raw mode (no echo) before the prompt invites typing.
+  const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const rl = readline.createInterface({ input: process.stdin, output: terminal ? silent : undefined, terminal });
+  if (terminal) process.stderr.write(prompt);
   try {
-    return (await rl.question(process.stdin.isTTY ? "Password: " : "")).trim();
+    return await rl.question("");
   } finally {
     rl.close();
+    if (terminal) process.stderr.write("\n");
   }
+}
+
+async function readPassword(): Promise<string> {
+  const password = await readLine("Password: ");
+  if (process.stdin.isTTY && (await readLine("Repeat the password: ")) !== password) fail("the two passwords differ; nothing was changed");
+  return password;
+}
+
+/** The --password option, with a warning: other users see it in `ps`, and the shell keeps it in its history. */
+function passwordOption(value: string | undefined): string | undefined {
+  if (value !== undefined) {
+    console.error("warning: a password given on the command line is visible to other users of this machine (ps) and stays in your shell history; leave out --password to be asked, or pipe it on standard input");
+  }
+  return value;
 }
 
 function fail(message: string): never {
@@ -57,12 +80,16 @@ async function main() {
   if (values.help || !command) fail(USAGE);
   if (!COMMANDS.includes(command)) fail(`unknown command '${command}'\n\n${USAGE}`);
 
-  const env = envSchema.pick({ DATABASE_URL: true, BCRYPT_ROUNDS: true }).safeParse(process.env);
-  if (!env.success) fail(env.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("\n"));
-  const databaseFile = resolveDatabaseFile(env.data.DATABASE_URL);
-  await applyMigrations(databaseFile);
-  const db = createDb(databaseFile);
-  const hasher = createHasher({ rounds: env.data.BCRYPT_ROUNDS, threads: 1 });
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+  await applyMigrations(config.databaseFile);
+  const db = createDb(config.databaseFile);
+  const hasher = createHasher({ rounds: config.bcryptRounds, threads: 1 });
   const users = createUsersService({ db, hasher });
   const role = (value: string | undefined): Role => {
     if (!ROLES.includes(value as Role)) fail(`role must be one of ${ROLES.join(", ")}`);
@@ -80,7 +107,7 @@ async function main() {
           uid: needUid(),
           name: values.name ?? fail("create: --name is required"),
           email: values.email,
-          password: values.password ?? (await readPassword()),
+          password: passwordOption(values.password) ?? (await readPassword()),
         });
         const user = await users.create({ ...input, role: role(values.role ?? "User") });
         console.log(`created ${user.uid} (${user.role}, id ${user.id})`);
@@ -93,7 +120,7 @@ async function main() {
       }
       case "set-password": {
         const target = needUid();
-        const { password: newPassword } = parse(z.strictObject({ password: passwordSchema }), { password: values.password ?? (await readPassword()) });
+        const { password: newPassword } = parse(z.strictObject({ password: passwordSchema }), { password: passwordOption(values.password) ?? (await readPassword()) });
         await users.updateByUid(target, { password: newPassword });
         console.log(`password of ${target} reset; their existing sessions were ended`);
         break;

@@ -9,7 +9,8 @@ export function requestLogger(logger: Logger) {
     const started = process.hrtime.bigint();
     const reqId = crypto.randomUUID();
     ctx.set("X-Request-Id", reqId);
-    ctx.state.log = logger.child({ reqId });
+    // The client IP on every line (auth events and 429s included); X-Forwarded-For only counts with TRUST_PROXY.
+    ctx.state.log = logger.child({ reqId, ip: ctx.ip });
     try {
       await next();
     } finally {

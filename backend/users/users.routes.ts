@@ -4,10 +4,12 @@ import { AppError } from "../errors";
 import { fieldError, parse } from "../http/parse";
 import type { AppRouter, SessionState } from "../http/state";
 import type { Services } from "../services";
-import type { PublicUser } from "./user.model";
+import { accountKey } from "../auth/limits";
+import { uidKeyOf, type PublicUser } from "./user.model";
+import type { UserPatch } from "./users.service";
 import { adminUpdateBody, deleteBody, selfUpdateBody, signupBody } from "./users.schemas";
 
-type UserServices = Pick<Services, "config" | "users" | "tokenRequired" | "signupIpLimit" | "accountLock" | "cookie" | "tokens">;
+type UserServices = Pick<Services, "config" | "users" | "tokenRequired" | "signupIpLimit" | "loginIpLimit" | "accountLock" | "cookie" | "tokens">;
 
 const withAccess = (user: PublicUser) => ({ ...user, access: ["rw"] });
 
@@ -34,26 +36,53 @@ export function userRoutes(router: AppRouter, s: UserServices): void {
     ctx.body = users.map(withAccess);
   });
 
-  router.put<SessionState>("/user", tokenRequired(), async (ctx) => {
+  /**
+   * Changes to one's own account. The password, the uid and the e-mail address say who the account is and
+   * where its recovery goes, so changing them needs the current password (a stolen session alone cannot take
+   * the account over), checked like a login: the same per-IP limit and the same lock, keyed by the immutable
+   * user id so that renaming the account cannot reset it.
+   */
+  async function updateOwnAccount(ctx: ParameterizedContext<SessionState>, patch: UserPatch, currentPassword: string | undefined) {
     const me = ctx.state.user;
-    const { currentPassword, ...patch } = parse(selfUpdateBody, ctx.request.body);
-    if (patch.role !== undefined && me.role !== "Admin") throw fieldError("role", "can only be changed by an admin");
-    if (patch.password !== undefined) {
-      // The current password is checked like a login (same lock), so a stolen cookie cannot brute-force it.
-      const verified = await s.accountLock.check(me.uid, async () => ((await s.users.verifyPassword(me.id, currentPassword as string)) ? true : null));
-      if (!verified) throw fieldError("currentPassword", "is incorrect");
+    const log = ctx.state.log;
+    const identity = [
+      patch.password !== undefined && "the password",
+      patch.uid !== undefined && patch.uid !== me.uid && "the GitHub ID",
+      patch.email !== undefined && (patch.email ?? null) !== me.email && "the e-mail address",
+    ].filter((change): change is string => change !== false);
+    if (identity.length > 0) {
+      if (currentPassword === undefined) throw fieldError("currentPassword", `is required to change ${identity.join(" and ")}`);
+      await s.loginIpLimit(ctx.ip);
+      const verified = await s.accountLock.check(accountKey(me.id, me.uid), async () => ((await s.users.verifyPassword(me.id, currentPassword)) ? true : null));
+      if (!verified) {
+        log.info({ event: "reauth", outcome: "failure", uid: me.uid }, "current password check failed");
+        throw fieldError("currentPassword", "is incorrect");
+      }
     }
     const { user, tokenVersion } = await s.users.updateById(me.id, patch);
+    if (user.uid !== me.uid) log.info({ event: "uid_changed", uid: user.uid, previousUid: me.uid }, "GitHub ID changed");
+    if (user.email !== me.email) log.info({ event: "email_changed", uid: user.uid }, "e-mail address changed");
     if (tokenVersion !== ctx.state.session.ver) {
       // Other sessions were just revoked by the version bump; this one gets a fresh token.
       s.cookie.set(ctx, s.tokens.sign({ id: user.id, tokenVersion }).token);
-      ctx.state.log.info({ event: "revocation", scope: "all-other-sessions", uid: user.uid }, "sessions revoked");
+      log.info({ event: "revocation", scope: "all-other-sessions", uid: user.uid }, "sessions revoked");
     }
-    ctx.body = user;
+    return user;
+  }
+
+  router.put<SessionState>("/user", tokenRequired(), async (ctx) => {
+    const { currentPassword, ...patch } = parse(selfUpdateBody, ctx.request.body);
+    if (patch.role !== undefined && ctx.state.user.role !== "Admin") throw fieldError("role", "can only be changed by an admin");
+    ctx.body = await updateOwnAccount(ctx, patch, currentPassword);
   });
 
   router.put<SessionState>("/user/:uid", tokenRequired("Admin"), async (ctx) => {
-    const patch = parse(adminUpdateBody, ctx.request.body);
+    const { currentPassword, ...patch } = parse(adminUpdateBody, ctx.request.body);
+    // An admin editing their own account is held to the same rules as PUT /api/user.
+    if (uidKeyOf(ctx.params.uid) === uidKeyOf(ctx.state.user.uid)) {
+      ctx.body = await updateOwnAccount(ctx, patch, currentPassword);
+      return;
+    }
     const { user, tokenVersion } = await s.users.updateByUid(ctx.params.uid, patch);
     if (patch.role !== undefined || patch.password !== undefined) {
       ctx.state.log.info({ event: "revocation", by: ctx.state.user.uid, uid: user.uid, tokenVersion }, "user sessions revoked");

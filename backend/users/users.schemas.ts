@@ -1,6 +1,6 @@
 // Request schemas of the user routes (docs/api.md › Routes). Strict: unknown fields are an error.
 import { z } from "zod";
-import { MAX_PASSWORD_BYTES } from "../auth/passwords";
+import { shapeProblem } from "../auth/password-policy";
 import { ROLES } from "./user.model";
 
 export const uid = z
@@ -20,24 +20,41 @@ const email = z
   .union([z.literal("").transform(() => null), z.null(), z.email({ message: "must be a valid email address" }).max(254)])
   .optional();
 
-export const password = z
-  .string({ message: "must be a string" })
-  .min(8, { message: "must be at least 8 characters" })
-  // bcrypt silently ignores bytes past 72: refuse instead of truncating.
-  .refine((p) => Buffer.byteLength(p, "utf8") <= MAX_PASSWORD_BYTES, { message: `must be at most ${MAX_PASSWORD_BYTES} bytes` });
+/**
+ * The cheap half of the password rule (length and bytes); the guessability half runs in the workers when the
+ * password is hashed (users.service.ts), so no route can store a password without the whole rule.
+ */
+export const password = z.string({ message: "must be a string" }).superRefine((value, ctx) => {
+  const problem = shapeProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
+const currentPassword = z.string({ message: "must be a string" }).max(1024, { message: "is too long" });
+
+/**
+ * Profile fields the flask_2025 template's own pages send on signup and profile edits. Accepted and ignored,
+ * so those pages work unchanged; every other unknown field is still refused.
+ */
+const ignored = z.unknown().optional();
+const FLASK_2025_PROFILE_FIELDS = { kasm_server_needed: ignored, kasmServerNeeded: ignored, sid: ignored, dob: ignored, pfp: ignored };
+const withoutFlask2025Fields = <T extends Record<string, unknown>>(body: T) => {
+  const kept: Record<string, unknown> = { ...body };
+  for (const field of Object.keys(FLASK_2025_PROFILE_FIELDS)) delete kept[field];
+  return kept as Omit<T, keyof typeof FLASK_2025_PROFILE_FIELDS>;
+};
 
 const role = z.enum(ROLES, { message: "must be User or Admin" });
 
-export const signupBody = z.strictObject({ uid, name, password, email });
+export const signupBody = z
+  .strictObject({ uid, name, password, email, ...FLASK_2025_PROFILE_FIELDS })
+  .transform(withoutFlask2025Fields);
 
 export const selfUpdateBody = z
-  .strictObject({ uid, name, email, password, currentPassword: z.string().max(1024), role })
+  .strictObject({ uid, name, email, password, currentPassword, role, ...FLASK_2025_PROFILE_FIELDS })
   .partial()
-  .refine((b) => b.password === undefined || b.currentPassword !== undefined, {
-    message: "is required to change the password",
-    path: ["currentPassword"],
-  });
+  .transform(withoutFlask2025Fields);
 
-export const adminUpdateBody = z.strictObject({ name, email, role, password }).partial();
+// `currentPassword` only matters when admins edit their own account, which needs it like PUT /api/user.
+export const adminUpdateBody = z.strictObject({ name, email, role, password, currentPassword }).partial();
 
 export const deleteBody = z.strictObject({ uid: z.string({ message: "must be a string" }).min(1) });

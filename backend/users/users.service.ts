@@ -3,6 +3,7 @@
 import type { Db } from "../db";
 import type { Hasher } from "../auth/passwords";
 import { AppError } from "../errors";
+import { fieldError } from "../http/parse";
 import { Prisma } from "../../generated/sqlite/client";
 import { uidKeyOf, type PublicUser, type Role } from "./user.model";
 
@@ -62,13 +63,20 @@ export function createUsersService({ db, hasher, now = Date.now }: { db: Db; has
     });
   }
 
-  async function applyPatch(current: { id: number; role: string }, patch: UserPatch) {
+  /** Every new password passes the whole rule (password-policy.js) here, whichever route or command sets it. */
+  async function hashNewPassword(password: string, uids: string[]): Promise<string> {
+    const problem = await hasher.checkStrength(password, uids);
+    if (problem) throw fieldError("password", problem);
+    return hasher.hash(password);
+  }
+
+  async function applyPatch(current: { id: number; uid: string; role: string }, patch: UserPatch) {
     const data: Prisma.UserUpdateInput = {};
     if (patch.uid !== undefined) Object.assign(data, { uid: patch.uid, uidKey: uidKeyOf(patch.uid) });
     if (patch.name !== undefined) data.name = patch.name;
     if (patch.email !== undefined) data.email = patch.email;
     if (patch.role !== undefined && patch.role !== current.role) data.role = patch.role;
-    if (patch.password !== undefined) data.passwordHash = await hasher.hash(patch.password);
+    if (patch.password !== undefined) data.passwordHash = await hashNewPassword(patch.password, [current.uid, patch.uid ?? ""]);
     // A new role or password ends every existing session of this user (docs/api.md › Routes).
     if (data.role !== undefined || data.passwordHash !== undefined) data.tokenVersion = { increment: 1 };
     const update = (client: Prisma.TransactionClient) => client.user.update({ where: { id: current.id }, data, select: { ...publicFields, tokenVersion: true } });
@@ -89,8 +97,12 @@ export function createUsersService({ db, hasher, now = Date.now }: { db: Db; has
       return hasher.compare(password, user.passwordHash);
     },
 
-    async create(input: { uid: string; name: string; password: string; email?: string | null; role?: Role }): Promise<PublicUser> {
-      const passwordHash = await hasher.hash(input.password);
+    /**
+     * A new account. `trusted` skips the guessability rule: only for the development seed's well-known
+     * accounts (config.ts refuses them in production).
+     */
+    async create(input: { uid: string; name: string; password: string; email?: string | null; role?: Role }, { trusted = false } = {}): Promise<PublicUser> {
+      const passwordHash = trusted ? await hasher.hash(input.password) : await hashNewPassword(input.password, [input.uid]);
       try {
         const user = await prisma.user.create({
           data: {
@@ -111,10 +123,10 @@ export function createUsersService({ db, hasher, now = Date.now }: { db: Db; has
     },
 
     /** Creates the user unless the uid exists; never overwrites. Returns whether it was created. */
-    async ensure(input: { uid: string; name: string; password: string; role: Role }): Promise<boolean> {
+    async ensure(input: { uid: string; name: string; password: string; role: Role }, options: { trusted?: boolean } = {}): Promise<boolean> {
       if (await prisma.user.findUnique({ where: { uidKey: uidKeyOf(input.uid) }, select: { id: true } })) return false;
       try {
-        await this.create(input);
+        await this.create(input, options);
         return true;
       } catch (err) {
         if (err instanceof AppError && err.code === "UID_TAKEN") return false;
@@ -132,7 +144,7 @@ export function createUsersService({ db, hasher, now = Date.now }: { db: Db; has
     },
 
     async updateById(userId: number, patch: UserPatch) {
-      const current = await prisma.user.findUnique({ where: { id: userId }, select: { id: true, role: true } });
+      const current = await prisma.user.findUnique({ where: { id: userId }, select: { id: true, uid: true, role: true } });
       if (!current) throw new AppError("USER_NOT_FOUND");
       return applyPatch(current, patch);
     },
@@ -142,15 +154,30 @@ export function createUsersService({ db, hasher, now = Date.now }: { db: Db; has
     },
 
     async deleteByUid(uid: string): Promise<PublicUser> {
-      const user = await findOrThrow(uid);
-      const remove = (client: Prisma.TransactionClient) => client.user.delete({ where: { id: user.id } });
-      try {
-        await (user.role === "Admin" ? keepingAnotherAdmin(user.id, remove) : remove(prisma));
-      } catch (err) {
-        if (isNotFound(err)) throw new AppError("USER_NOT_FOUND", `User '${uid}' not found`);
-        throw err;
-      }
+      // The role is read in the transaction that deletes: a promotion committed in between cannot slip past
+      // the last-admin rule.
+      const user = await prisma.$transaction(async (tx) => {
+        const found = await tx.user.findUnique({ where: { uidKey: uidKeyOf(uid) }, select: publicFields });
+        if (!found) throw new AppError("USER_NOT_FOUND", `User '${uid}' not found`);
+        if (found.role === "Admin" && (await tx.user.count({ where: { role: "Admin", id: { not: found.id } } })) === 0) {
+          throw new AppError("LAST_ADMIN");
+        }
+        await tx.user.delete({ where: { id: found.id } });
+        return found;
+      });
       return toPublic(user);
+    },
+
+    /**
+     * After a successful login with a hash made at another cost (BCRYPT_ROUNDS changed), store a hash at the
+     * configured cost: unknown uids are compared against a dummy hash of that cost, so old costs would let
+     * timing tell real accounts apart. Only if the hash is still the one checked (no change in between).
+     */
+    async rehashIfNeeded(userId: number, checkedHash: string, password: string): Promise<boolean> {
+      if (!hasher.needsRehash(checkedHash)) return false;
+      const passwordHash = await hasher.hash(password);
+      const { count } = await prisma.user.updateMany({ where: { id: userId, passwordHash: checkedHash }, data: { passwordHash } });
+      return count === 1;
     },
 
     /** Logout: this one token stops working, and stays refused across restarts until it expires. */

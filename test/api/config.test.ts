@@ -6,7 +6,7 @@ import path from "node:path";
 import { ConfigError, envSchema, loadConfig, PROJECT_ROOT } from "../../backend/config";
 import { tempDir } from "./helpers";
 
-const strongSecret = "s".repeat(48);
+const strongSecret = "Jc8qZ2vTn5WkR0yLb7pXe4HsG1uMd9aF3oQi6tNw-Vz_";
 const prod = (env: Record<string, string>) => () =>
   loadConfig({ NODE_ENV: "production", JWT_SECRET: strongSecret, ALLOWED_ORIGINS: "https://you.github.io", DATABASE_URL: "file:/tmp/crossauth-config-test.db", ...env });
 
@@ -44,6 +44,8 @@ describe("production refusals", () => {
   it("refuses an ADMIN_UID or ADMIN_PASSWORD the API itself would refuse", () => {
     expect(problemsOf(prod({ ADMIN_UID: "not valid!", ADMIN_PASSWORD: "a-strong-password" }))[0]).toMatch(/^ADMIN_UID: may contain only/);
     expect(problemsOf(prod({ ADMIN_UID: "root", ADMIN_PASSWORD: "short" }))[0]).toMatch(/^ADMIN_PASSWORD: must be at least 8 characters/);
+    expect(problemsOf(prod({ ADMIN_UID: "root", ADMIN_PASSWORD: "12345678" }))[0]).toMatch(/^ADMIN_PASSWORD: is one of the most used passwords; /);
+    expect(problemsOf(prod({ ADMIN_UID: "rootadmin", ADMIN_PASSWORD: "my-rootadmin-pw-2024" }))[0]).toMatch(/^ADMIN_PASSWORD: must not contain your GitHub ID/);
     expect(problemsOf(prod({ ADMIN_UID: "root" }))[0]).toMatch(/^ADMIN_UID \/ ADMIN_PASSWORD: set both or neither/);
   });
 
@@ -56,6 +58,18 @@ describe("production refusals", () => {
     expect(problemsOf(prod({ BCRYPT_ROUNDS: "16" }))[0]).toMatch(/^BCRYPT_ROUNDS: must be at most 15/);
     expect(problemsOf(prod({ PORT: "http" }))[0]).toMatch(/^PORT:/);
     expect(problemsOf(prod({ COOKIE_PARTITIONED: "maybe" }))[0]).toMatch(/^COOKIE_PARTITIONED: use true or false/);
+  });
+
+  it("refuses the demo accounts, a cheap bcrypt cost, a hand-made secret and plain-http origins", () => {
+    expect(problemsOf(prod({ DEMO_USERS: "true" }))).toEqual([expect.stringMatching(/^DEMO_USERS: the demo account user\/password is refused in production/)]);
+    expect(problemsOf(prod({ BCRYPT_ROUNDS: "9" }))).toEqual([expect.stringMatching(/^BCRYPT_ROUNDS: 9 is too cheap for production.*use 10 or more/)]);
+    for (const secret of ["a".repeat(48), "ab".repeat(24), "my-super-secret-jwt-key-aaaaaaaaaaaaaaaaaaaaaa"]) {
+      expect(problemsOf(prod({ JWT_SECRET: secret }))).toEqual([expect.stringMatching(/^JWT_SECRET: does not look random \(.+\); generate one with: node -e/)]);
+    }
+    // A hex key is random enough.
+    expect(() => prod({ JWT_SECRET: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08" })()).not.toThrow();
+    const http = problemsOf(prod({ ALLOWED_ORIGINS: "https://you.github.io,http://app.example.com,http://localhost:4100,http://127.0.0.1:4100" }));
+    expect(http).toEqual([expect.stringMatching(/^ALLOWED_ORIGINS: 'http:\/\/app\.example\.com' is plain http; serve that page over https.*https:\/\/app\.example\.com/)]);
   });
 
   it("starts with safe production values and seeds nothing by default", () => {
@@ -76,11 +90,22 @@ describe("development defaults", () => {
     expect(first.warnings.join()).toMatch(/JWT_SECRET is not set/);
     const second = loadConfig({ DATABASE_URL: `file:${dir}/dev.db` });
     expect(second.jwt.secret).toBe(first.jwt.secret);
-    expect(second.warnings).toEqual([]);
+    expect(second.warnings.join()).not.toMatch(/JWT_SECRET/);
     expect(fs.statSync(path.join(dir, ".jwt-secret")).mode & 0o077).toBe(0);
     expect(first).toMatchObject({ port: 8587, host: "127.0.0.1", frontendPort: 4100, demoUsers: true, bcryptRounds: 10 });
     expect(first.seedAdmin).toEqual({ uid: "admin", password: "password", name: "Admin" });
     expect(first.allowedOrigins).toEqual(["http://localhost:4100", "http://127.0.0.1:4100"]);
+  });
+
+  it("warns about the development accounts at every start, loudly when HOST is not loopback", () => {
+    const dir = tempDir("config");
+    const local = loadConfig({ DATABASE_URL: `file:${dir}/dev.db`, JWT_SECRET: strongSecret });
+    expect(local.warnings).toEqual([expect.stringMatching(/development accounts with the well-known password "password" are active \(user, admin\)/)]);
+    expect(local.loudWarnings).toEqual([]);
+    const exposed = loadConfig({ DATABASE_URL: `file:${dir}/dev.db`, JWT_SECRET: strongSecret, HOST: "0.0.0.0" });
+    expect(exposed.loudWarnings).toEqual([expect.stringMatching(/^HOST=0\.0\.0\.0 is reachable from other machines and development accounts/)]);
+    const none = loadConfig({ DATABASE_URL: `file:${dir}/dev.db`, JWT_SECRET: strongSecret, HOST: "0.0.0.0", DEMO_USERS: "false", ADMIN_PASSWORD: "velvet-thunder-88" });
+    expect([...none.warnings, ...none.loudWarnings]).toEqual([]);
   });
 
   it("resolves a relative DATABASE_URL against the project root", () => {

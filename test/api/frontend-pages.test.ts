@@ -3,6 +3,7 @@
 // identical by this test instead. Every frontend/*.html is checked, so a new page is covered without edits.
 import fs from "node:fs";
 import path from "node:path";
+import { CONTENT_SECURITY_POLICY } from "../../backend/frontend-server";
 
 const FRONTEND = path.resolve(__dirname, "../../frontend");
 // The reference every page is compared with: the home page, which every brand link points at.
@@ -97,6 +98,15 @@ function startTags(page: Page): { tag: string; bare: string; name: string; where
 }
 
 describe("frontend pages", () => {
+  it("carry in a <meta> tag the Content-Security-Policy the frontend server sends (frame-ancestors aside)", () => {
+    const served = CONTENT_SECURITY_POLICY.split("; ").filter((d) => !d.startsWith("frame-ancestors"));
+    for (const page of pageNames) {
+      const html = fs.readFileSync(path.join(FRONTEND, page), "utf8");
+      const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(html);
+      expect([page, meta?.[1].split("; ")]).toEqual([page, served]);
+    }
+  });
+
   it("finds the pages, the reference page among them", () => {
     expect(pageNames).toContain(REFERENCE);
     expect(pageNames.length).toBeGreaterThan(1);

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
+import { Writable } from "node:stream";
 import request from "supertest";
 import { createApp, type App } from "../../backend/app";
 import { loadConfig, type Config } from "../../backend/config";
@@ -109,7 +110,7 @@ export function tokenOf(cookie: string): string {
   return cookie.slice(cookie.indexOf("=") + 1);
 }
 
-export async function signup(t: TestApp, uid: string, password = "password123", name = "Test User") {
+export async function signup(t: TestApp, uid: string, password = "orbit-lantern-42", name = "Test User") {
   const res = await t.http().post("/api/user").send({ uid, name, password });
   if (res.status !== 201) throw new Error(`signup ${uid} failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as { id: number; uid: string };
@@ -123,4 +124,20 @@ export function expectError(res: { status: number; body: any }, status: number, 
   expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
   expect(Object.keys(res.body).sort()).toEqual(["code", "data", "error", "message"]);
   expect(typeof res.body.message).toBe("string");
+}
+
+/** A logger whose JSON lines the test can read: `lines()` as text, `events()` parsed. */
+export function captureLogs() {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(...chunk.toString().split("\n").filter(Boolean));
+      done();
+    },
+  });
+  return {
+    logger: pino({ level: "info" }, sink),
+    lines: () => lines.join("\n"),
+    events: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
 }

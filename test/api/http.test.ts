@@ -50,7 +50,7 @@ describe("CSRF origin check", () => {
     const admin = await loginAs(t, "admin");
     const attempts = [
       t.http().post("/api/authenticate").set("Origin", origin).send({ uid: "admin", password: "password" }),
-      t.http().post("/api/user").set("Origin", origin).send({ uid: "csrfuser", name: "Csrf", password: "password123" }),
+      t.http().post("/api/user").set("Origin", origin).send({ uid: "csrfuser", name: "Csrf", password: "orbit-lantern-42" }),
       t.http().put("/api/user").set("Origin", origin).set("Cookie", admin).send({ name: "Hacked" }),
       t.http().put("/api/user/user").set("Origin", origin).set("Cookie", admin).send({ role: "Admin" }),
       t.http().delete("/api/user/user").set("Origin", origin).set("Cookie", admin),
@@ -133,7 +133,7 @@ describe("request bodies", () => {
   });
 
   it("returns 413 PAYLOAD_TOO_LARGE for a body over BODY_LIMIT", async () => {
-    const res = await t.http().post("/api/user").send({ uid: "big", name: "Big", password: "password123", email: `${"a".repeat(20_000)}@x.io` });
+    const res = await t.http().post("/api/user").send({ uid: "big", name: "Big", password: "orbit-lantern-42", email: `${"a".repeat(20_000)}@x.io` });
     expectError(res, 413, "PAYLOAD_TOO_LARGE");
     expect(userCount(t)).toBe(2);
   });
@@ -179,7 +179,7 @@ describe("health and database failures", () => {
     const locker = new Database(t.databaseFile);
     locker.exec("BEGIN EXCLUSIVE; UPDATE User SET name = name WHERE id = 0;");
     try {
-      expectError(await t.http().post("/api/user").send({ uid: "blocked", name: "Blocked", password: "password123" }), 503, "UNAVAILABLE");
+      expectError(await t.http().post("/api/user").send({ uid: "blocked", name: "Blocked", password: "orbit-lantern-42" }), 503, "UNAVAILABLE");
       const logout = await t.http().delete("/api/authenticate").set("Cookie", cookie);
       expectError(logout, 503, "UNAVAILABLE");
       expect(logout.headers["set-cookie"]).toBeUndefined(); // kept, so a retry can still revoke the token
@@ -190,7 +190,7 @@ describe("health and database failures", () => {
       locker.close();
     }
     expect(userCount(t)).toBe(2);
-    expect((await t.http().post("/api/user").send({ uid: "blocked", name: "Blocked", password: "password123" })).status).toBe(201);
+    expect((await t.http().post("/api/user").send({ uid: "blocked", name: "Blocked", password: "orbit-lantern-42" })).status).toBe(201);
     expect((await t.http().get("/api/id").set("Cookie", cookie)).status).toBe(200);
     const retried = await t.http().delete("/api/authenticate").set("Cookie", cookie);
     expect(retried.status).toBe(200);

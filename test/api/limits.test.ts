@@ -94,9 +94,9 @@ describe("per-IP limits", () => {
 
   it("limits signups per IP per minute", async () => {
     t = await makeTestApp({ RATE_LIMIT_SIGNUP_PER_IP: "2" });
-    expect((await t.http().post("/api/user").send({ uid: "one1", name: "One", password: "password123" })).status).toBe(201);
-    expect((await t.http().post("/api/user").send({ uid: "two2", name: "Two", password: "password123" })).status).toBe(201);
-    expectError(await t.http().post("/api/user").send({ uid: "three", name: "Three", password: "password123" }), 429, "RATE_LIMITED");
+    expect((await t.http().post("/api/user").send({ uid: "one1", name: "One", password: "orbit-lantern-42" })).status).toBe(201);
+    expect((await t.http().post("/api/user").send({ uid: "two2", name: "Two", password: "orbit-lantern-42" })).status).toBe(201);
+    expectError(await t.http().post("/api/user").send({ uid: "three", name: "Three", password: "orbit-lantern-42" }), 429, "RATE_LIMITED");
   });
 
   it("ignores X-Forwarded-For unless TRUST_PROXY is on", async () => {

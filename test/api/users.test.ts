@@ -30,15 +30,15 @@ describe("POST /api/user (signup)", () => {
   it("returns 409 UID_TAKEN for a duplicate uid, in any case, and keeps the first user", async () => {
     await signup(t, "Dupe");
     const before = userCount(t);
-    expectError(await t.http().post("/api/user").send({ uid: "dupe", name: "Other", password: "password123" }), 409, "UID_TAKEN");
-    expectError(await t.http().post("/api/user").send({ uid: "ADMIN", name: "Other", password: "password123" }), 409, "UID_TAKEN");
+    expectError(await t.http().post("/api/user").send({ uid: "dupe", name: "Other", password: "orbit-lantern-42" }), 409, "UID_TAKEN");
+    expectError(await t.http().post("/api/user").send({ uid: "ADMIN", name: "Other", password: "orbit-lantern-42" }), 409, "UID_TAKEN");
     expect(userCount(t)).toBe(before);
-    expect((await t.http().post("/api/authenticate").send({ uid: "dupe", password: "password123" })).status).toBe(200);
+    expect((await t.http().post("/api/authenticate").send({ uid: "dupe", password: "orbit-lantern-42" })).status).toBe(200);
   });
 
   it("gives exactly one 201 for 25 parallel signups of one uid", async () => {
     const results = await Promise.all(
-      Array.from({ length: 25 }, (_, i) => t.http().post("/api/user").send({ uid: "racer", name: `Racer ${i}`, password: "password123" })),
+      Array.from({ length: 25 }, (_, i) => t.http().post("/api/user").send({ uid: "racer", name: `Racer ${i}`, password: "orbit-lantern-42" })),
     );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
@@ -47,17 +47,17 @@ describe("POST /api/user (signup)", () => {
   });
 
   it.each([
-    [{ uid: "a", name: "Ab", password: "password123" }, "uid"],
-    [{ uid: "x".repeat(40), name: "Ab", password: "password123" }, "uid"],
-    [{ uid: "bad uid!", name: "Ab", password: "password123" }, "uid"],
-    [{ uid: "okuid", name: "A", password: "password123" }, "name"],
-    [{ uid: "okuid", name: "A".repeat(101), password: "password123" }, "name"],
+    [{ uid: "a", name: "Ab", password: "orbit-lantern-42" }, "uid"],
+    [{ uid: "x".repeat(40), name: "Ab", password: "orbit-lantern-42" }, "uid"],
+    [{ uid: "bad uid!", name: "Ab", password: "orbit-lantern-42" }, "uid"],
+    [{ uid: "okuid", name: "A", password: "orbit-lantern-42" }, "name"],
+    [{ uid: "okuid", name: "A".repeat(101), password: "orbit-lantern-42" }, "name"],
     [{ uid: "okuid", name: "Ab", password: "short" }, "password"],
     [{ uid: "okuid", name: "Ab", password: "é".repeat(37) }, "password"],
-    [{ uid: "okuid", name: "Ab", password: "password123", email: "not-an-email" }, "email"],
-    [{ uid: "okuid", name: "Ab", password: "password123", role: "Admin" }, "role"],
-    [{ uid: 42, name: "Ab", password: "password123" }, "uid"],
-    [{ name: "Ab", password: "password123" }, "uid"],
+    [{ uid: "okuid", name: "Ab", password: "orbit-lantern-42", email: "not-an-email" }, "email"],
+    [{ uid: "okuid", name: "Ab", password: "orbit-lantern-42", role: "Admin" }, "role"],
+    [{ uid: 42, name: "Ab", password: "orbit-lantern-42" }, "uid"],
+    [{ name: "Ab", password: "orbit-lantern-42" }, "uid"],
   ])("returns 400 VALIDATION_FAILED naming the field for %j", async (body, field) => {
     const before = userCount(t);
     const res = await t.http().post("/api/user").send(body);
@@ -67,15 +67,15 @@ describe("POST /api/user (signup)", () => {
   });
 
   it("accepts the boundaries: 2- and 39-character uids, 8 characters to 72 bytes of password", async () => {
-    await signup(t, "ab", "12345678");
-    await signup(t, "a".repeat(39), "p".repeat(72));
-    expect((await t.http().post("/api/authenticate").send({ uid: "a".repeat(39), password: "p".repeat(72) })).status).toBe(200);
+    await signup(t, "ab", "Zq7#vP2m");
+    await signup(t, "a".repeat(39), "T7v!q9Lz".repeat(9));
+    expect((await t.http().post("/api/authenticate").send({ uid: "a".repeat(39), password: "T7v!q9Lz".repeat(9) })).status).toBe(200);
   });
 
   it("returns 403 SIGNUP_DISABLED when SIGNUP_ENABLED=false", async () => {
     const closed = await makeTestApp({ SIGNUP_ENABLED: "false" });
     try {
-      expectError(await closed.http().post("/api/user").send({ uid: "newbie", name: "Newbie", password: "password123" }), 403, "SIGNUP_DISABLED");
+      expectError(await closed.http().post("/api/user").send({ uid: "newbie", name: "Newbie", password: "orbit-lantern-42" }), 403, "SIGNUP_DISABLED");
       expect(userCount(closed)).toBe(2);
     } finally {
       await closed.close();
@@ -106,19 +106,19 @@ describe("GET /api/user", () => {
 describe("PUT /api/user (self)", () => {
   it("updates name, email and uid", async () => {
     const cookie = await loginAs(t, "user");
-    const res = await t.http().put("/api/user").set("Cookie", cookie).send({ name: "Renamed", email: "me@example.com", uid: "renamed" });
+    const res = await t.http().put("/api/user").set("Cookie", cookie).send({ name: "Renamed", email: "me@example.com", uid: "renamed", currentPassword: "password" });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ uid: "renamed", name: "Renamed", email: "me@example.com" });
     expect(Object.keys(res.body).sort()).toEqual(publicKeys);
     // Same session still works: the id is immutable, the uid is not.
     expect((await t.http().get("/api/id").set("Cookie", cookie)).body.uid).toBe("renamed");
     // Clearing the email with "" or null.
-    expect((await t.http().put("/api/user").set("Cookie", cookie).send({ email: "" })).body.email).toBeNull();
+    expect((await t.http().put("/api/user").set("Cookie", cookie).send({ email: "", currentPassword: "password" })).body.email).toBeNull();
   });
 
   it("returns 409 UID_TAKEN when renaming onto another user's uid, and changes nothing", async () => {
     const cookie = await loginAs(t, "user");
-    expectError(await t.http().put("/api/user").set("Cookie", cookie).send({ uid: "Admin", name: "Changed" }), 409, "UID_TAKEN");
+    expectError(await t.http().put("/api/user").set("Cookie", cookie).send({ uid: "Admin", name: "Changed", currentPassword: "password" }), 409, "UID_TAKEN");
     expect((await t.http().get("/api/id").set("Cookie", cookie)).body).toMatchObject({ uid: "user", name: "Demo User" });
   });
 

@@ -68,9 +68,12 @@ profileForm.addEventListener("submit", async (event) => {
     showNote(editMessage, "Nothing to save: no field was changed.", "info");
     return;
   }
+  // The GitHub ID and the email say who the account is: the API asks for the current password to change them.
+  if ("uid" in changes || "email" in changes) changes.currentPassword = fields.currentPassword.value;
   await whileBusy(document.getElementById("save-profile-button"), async () => {
     try {
       showProfile(await apiFetch("/api/user", { method: "PUT", body: changes }));
+      fields.currentPassword.value = "";
       showNote(editMessage, "Your profile was saved.");
     } catch (error) {
       handleActionError(editMessage, error);
