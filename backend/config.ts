@@ -52,10 +52,12 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: int(8587, 0, 65535),
   FRONTEND_PORT: int(4100, 0, 65535),
-  DATABASE_URL: z
-    .string()
-    .regex(/^file:.+/, { message: "must be a SQLite file URL such as file:./data/dev.db" })
-    .default("file:./data/dev.db"),
+  // Checked in loadConfig (databaseOf): the value may hold a password, so no message ever repeats it.
+  DATABASE_URL: z.string().default("file:./data/dev.db"),
+  DATABASE_POOL_SIZE: int(10, 1, 200),
+  REDIS_URL: z.string().optional(),
+  SINGLE_INSTANCE: bool(false),
+  DEPENDENCY_TIMEOUT_MS: int(2000, 100, 60_000),
   JWT_SECRET: z.string().optional(),
   JWT_PREVIOUS_SECRETS: z.string().default(""),
   JWT_TTL_SECONDS: int(3600, 60, 60 * 60 * 24 * 30),
@@ -94,6 +96,42 @@ export class ConfigError extends Error {
   }
 }
 
+export type DatabaseConfig =
+  | { kind: "sqlite"; file: string }
+  | { kind: "postgres"; url: string; schema: string | undefined; poolSize: number };
+
+/**
+ * DATABASE_URL → which database. `file:` is SQLite (a path relative to the project root); `postgres://` or
+ * `postgresql://` is PostgreSQL (`?schema=` honoured). Problems never quote the value: it may hold a password.
+ */
+function databaseOf(url: string, poolSize: number, problems: string[]): DatabaseConfig {
+  if (/^file:.+/.test(url)) return { kind: "sqlite", file: resolveDatabaseFile(url) };
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const parsed = URL.canParse(url) ? new URL(url) : null;
+    if (!parsed || !parsed.hostname || parsed.pathname.length < 2) {
+      problems.push("DATABASE_URL: not a valid PostgreSQL URL; use postgres://user:password@host:5432/database (the value is not shown: it may hold a password)");
+    } else {
+      const schema = parsed.searchParams.get("schema") ?? undefined;
+      if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) problems.push("DATABASE_URL: ?schema= must be a plain identifier such as crossauth");
+      return { kind: "postgres", url, schema, poolSize };
+    }
+    return { kind: "postgres", url, schema: undefined, poolSize };
+  }
+  problems.push("DATABASE_URL: must be a SQLite file URL such as file:./data/dev.db, or a PostgreSQL URL such as postgres://user:password@host:5432/database");
+  return { kind: "sqlite", file: resolveDatabaseFile("file:./data/dev.db") };
+}
+
+/** REDIS_URL → a validated redis:// or rediss:// URL, or null when unset. */
+function redisOf(url: string | undefined, problems: string[]): string | null {
+  if (url === undefined) return null;
+  const parsed = URL.canParse(url) ? new URL(url) : null;
+  if (!parsed || !/^rediss?:$/.test(parsed.protocol) || !parsed.hostname) {
+    problems.push("REDIS_URL: not a valid Redis URL; use redis://[:password@]host:6379[/db] or rediss:// for TLS (the value is not shown: it may hold a password)");
+    return null;
+  }
+  return url;
+}
+
 /** Resolves a `file:` URL to an absolute path; relative paths are relative to the project root. */
 export function resolveDatabaseFile(url: string, root = PROJECT_ROOT): string {
   const file = url.replace(/^file:/, "");
@@ -123,9 +161,9 @@ function parseOrigins(raw: string, problems: string[]): string[] {
   return origins;
 }
 
-/** The development secret: generated once and kept beside the database so restarts keep sessions. */
-function loadOrCreateDevSecret(databaseFile: string, warnings: string[]): string {
-  const secretFile = path.join(path.dirname(databaseFile), ".jwt-secret");
+/** The development secret: generated once and kept in the data directory so restarts keep sessions. */
+function loadOrCreateDevSecret(dataDir: string, warnings: string[]): string {
+  const secretFile = path.join(dataDir, ".jwt-secret");
   try {
     const existing = fs.readFileSync(secretFile, "utf8").trim();
     if (existing.length >= MIN_SECRET_LENGTH) return existing;
@@ -133,7 +171,7 @@ function loadOrCreateDevSecret(databaseFile: string, warnings: string[]): string
     /* not created yet */
   }
   const secret = crypto.randomBytes(48).toString("base64url");
-  fs.mkdirSync(path.dirname(secretFile), { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   fs.writeFileSync(secretFile, secret + "\n", { mode: 0o600 });
   warnings.push(`JWT_SECRET is not set: generated a development secret in ${secretFile}. Set JWT_SECRET (32+ characters) in production.`);
   return secret;
@@ -150,7 +188,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   const production = env.NODE_ENV === "production";
   const problems: string[] = [];
   const warnings: string[] = [];
-  const databaseFile = resolveDatabaseFile(env.DATABASE_URL);
+  const database = databaseOf(env.DATABASE_URL, env.DATABASE_POOL_SIZE, problems);
+  const redisUrl = redisOf(env.REDIS_URL, problems);
+  // Where generated development keys live: beside the SQLite file, or the project's data/ for PostgreSQL.
+  const dataDir = database.kind === "sqlite" ? path.dirname(database.file) : path.join(PROJECT_ROOT, "data");
+  if (production && database.kind === "postgres" && redisUrl === null && !env.SINGLE_INSTANCE) {
+    problems.push(
+      "REDIS_URL: required in production with PostgreSQL: several API processes would each keep their own rate limits, account locks and session cache. Set REDIS_URL, or SINGLE_INSTANCE=true if exactly one API process uses this database",
+    );
+  }
 
   let secret = env.JWT_SECRET;
   if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
@@ -160,7 +206,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     if (production) {
       problems.push(`JWT_SECRET: required in production (at least ${MIN_SECRET_LENGTH} characters); generate one with: ${GENERATE_SECRET}`);
     } else {
-      secret = loadOrCreateDevSecret(databaseFile, warnings);
+      secret = loadOrCreateDevSecret(dataDir, warnings);
     }
   }
   const previousSecrets = env.JWT_PREVIOUS_SECRETS.split(",").map((s) => s.trim()).filter(Boolean);
@@ -225,7 +271,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     host: env.HOST,
     port: env.PORT,
     frontendPort: env.FRONTEND_PORT,
-    databaseFile,
+    database: Object.freeze(database),
+    dataDir,
+    redisUrl,
+    singleInstance: env.SINGLE_INSTANCE,
+    dependencyTimeoutMs: env.DEPENDENCY_TIMEOUT_MS,
     jwt: Object.freeze({
       secret: secret as string,
       previousSecrets,

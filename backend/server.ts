@@ -4,9 +4,10 @@ import type { AddressInfo } from "node:net";
 import pino, { type Logger } from "pino";
 import { ConfigError, loadConfig, type Config } from "./config";
 import { createDb } from "./db";
+import { connectRedis, createRedis, RedisStartupError } from "./db/redis";
 import { createHasher } from "./auth/passwords";
 import { createApp } from "./app";
-import { applyMigrations } from "./migrate";
+import { applyMigrations } from "./db/migrate";
 import { seedUsers } from "./seed";
 import { answerClientError } from "./http/client-error";
 
@@ -20,10 +21,12 @@ export interface RunningApi {
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   for (const warning of config.warnings) logger.warn(warning);
   for (const warning of config.loudWarnings) logger.error(`DANGER: ${warning}`);
-  await applyMigrations(config.databaseFile);
-  const db = createDb(config.databaseFile);
+  await applyMigrations(config.database);
+  const db = createDb(config.database, { timeoutMs: config.dependencyTimeoutMs, logger });
+  const redis = config.redisUrl ? createRedis({ url: config.redisUrl, timeoutMs: config.dependencyTimeoutMs, logger }) : null;
+  if (redis) await connectRedis(redis, logger);
   const hasher = createHasher({ rounds: config.bcryptRounds });
-  const app = createApp({ config, db, hasher, logger });
+  const app = createApp({ config, db, hasher, redis, logger });
   await seedUsers(config, app.services.users, logger);
 
   // Handlers still running: a client that disconnects mid-login closes its socket before the handler's
@@ -78,6 +81,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
       clearTimeout(deadline);
       await hasher.destroy();
       await db.close();
+      redis?.disconnect();
       logger.info({ drainMs: Date.now() - started }, "shut down cleanly");
     })());
 
@@ -87,6 +91,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
 /** Startup failed: a configuration refusal (naming the variable and the fix) or another error; exit 1. */
 export function exitOnStartupFailure(err: unknown): never {
   if (err instanceof ConfigError) console.error(`crossauth: refusing to start.\n${err.message}`);
+  else if (err instanceof RedisStartupError) console.error(`crossauth: failed to start: ${err.message}`);
   else console.error("crossauth: failed to start:", err instanceof Error ? err.message : err);
   process.exit(1);
 }

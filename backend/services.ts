@@ -2,12 +2,16 @@
 // Route modules receive only the services they use (see app.ts) and import nothing from here but types.
 import pino, { type Logger } from "pino";
 import type { Config } from "./config";
-import type { Db } from "./db";
+import { announcingWrites, type Db } from "./db";
+import type { RedisClient } from "./db/redis";
 import type { Hasher } from "./auth/passwords";
 import { createSessionCookie } from "./auth/cookies";
 import { createTokens } from "./auth/tokens";
 import { createAccountLock, createIpLimiter } from "./auth/limits";
+import { SESSION_MODELS } from "./auth/session-store";
 import { createSqliteSessionStore } from "./auth/session-store.sqlite";
+import { createPostgresSessionStore } from "./auth/session-store.postgres";
+import { createSessionVersion } from "./auth/session-version";
 import { createUsersService } from "./users/users.service";
 import { createTokenRequired } from "./middleware/token-required";
 
@@ -15,28 +19,36 @@ export interface AppDeps {
   config: Config;
   db: Db;
   hasher: Hasher;
+  /** REDIS_URL's client (connected by the caller), or null: state stays in this process. */
+  redis?: RedisClient | null;
   logger?: Logger;
   /** Milliseconds since the epoch; tests move time forward. */
   now?: () => number;
 }
 
-export function createServices({ config, db, hasher, logger = pino({ level: config.logLevel }), now = Date.now }: AppDeps) {
+export function createServices({ config, db: database, hasher, redis = null, logger = pino({ level: config.logLevel }), now = Date.now }: AppDeps) {
   const tokens = createTokens(config.jwt, now);
   const cookie = createSessionCookie(config);
-  const sessionStore = createSqliteSessionStore(db);
+  // SQLite's cache is kept exact by the file itself (data_version); PostgreSQL's by a version in Redis that
+  // every write to what a session shows replaces. Without Redis, PostgreSQL reads each session's row.
+  const sessionVersion = database.kind === "postgres" && redis ? createSessionVersion(redis, logger) : null;
+  const db = sessionVersion ? announcingWrites(database, SESSION_MODELS, () => sessionVersion.bump()) : database;
+  const sessionStore = db.kind === "sqlite" ? createSqliteSessionStore(db) : createPostgresSessionStore(db, sessionVersion);
   const users = createUsersService({ db, hasher, now });
   return {
     config,
     logger,
     hasher,
+    db,
+    redis,
     tokens,
     cookie,
     sessionStore,
     users,
     tokenRequired: createTokenRequired({ tokens, cookie, sessionStore }),
-    loginIpLimit: createIpLimiter(config.rateLimitLoginPerIp, "login"),
-    signupIpLimit: createIpLimiter(config.rateLimitSignupPerIp, "signup"),
-    accountLock: createAccountLock(config.loginMaxFailures, config.loginLockSeconds),
+    loginIpLimit: createIpLimiter(config.rateLimitLoginPerIp, "login", redis),
+    signupIpLimit: createIpLimiter(config.rateLimitSignupPerIp, "signup", redis),
+    accountLock: createAccountLock(config.loginMaxFailures, config.loginLockSeconds, redis),
   };
 }
 

@@ -1,5 +1,5 @@
 // `npm run bench`: starts the production build on a free loopback port with a throwaway database, drives it
-// with autocannon, and reports the SPEC §9 ratios from this one run (table on stdout, JSON in bench/results/).
+// with autocannon, and reports the performance ratios (README › Performance) from this one run (table on stdout, JSON in bench/results/).
 // It is a report, not a gate: it exits 0 when a target is missed, and prints FAIL for it.
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -8,7 +8,8 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import autocannon from "autocannon";
 import bcrypt from "bcryptjs";
-import { apiEnv, freePort, ROOT, SERVER_ENTRY as SERVER, spawnApi, stopApi, waitForHealth } from "../scripts/api-process.mjs";
+import { apiEnv, freePort, ROOT, SERVER_ENTRY as SERVER, spawnApi, stopApi, waitForHealth } from "../test/lib/api-process.mjs";
+import { median } from "../test/lib/stats.mjs";
 
 const RESULTS = path.join(ROOT, "bench", "results", "latest.json");
 
@@ -54,12 +55,6 @@ setTimeout(() => {
   console.error(`bench: still running after ${RUN_TIMEOUT_MS / 1000} s; giving up`);
   process.exit(1);
 }, RUN_TIMEOUT_MS).unref();
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 /** Nearest-rank percentile of an ascending Float64Array. */
 function percentile(sorted, q) {
@@ -429,7 +424,7 @@ async function main() {
   }
   for (const w of warnings) console.log(`WARNING  ${w}`);
   const missed = ratios.filter((r) => !r.pass).length;
-  console.log(missed === 0 ? "all SPEC §9 targets met" : `${missed} of ${ratios.length} SPEC §9 targets MISSED`);
+  console.log(missed === 0 ? "all performance targets met" : `${missed} of ${ratios.length} performance targets MISSED`);
 
   const report = {
     date: new Date().toISOString(),

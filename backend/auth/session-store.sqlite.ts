@@ -1,6 +1,6 @@
 // The session store on SQLite: prepared statements on the raw better-sqlite3 connection (a few µs), and a
 // cache of session lookups that is exact because it is dropped whenever the database changes.
-import type { Db } from "../db";
+import type { SqliteDb } from "../db";
 import { uidKeyOf, type Role } from "../users/user.model";
 import type { LoginRecord, Session, SessionStore } from "./session-store";
 
@@ -17,7 +17,7 @@ export function storedDateToIso(stored: string): string {
 
 type SessionRow = [id: number, uid: string, name: string, email: string | null, role: Role, createdAt: string, updatedAt: string, tokenVersion: number, revoked: number];
 
-export function createSqliteSessionStore(db: Pick<Db, "raw">): SessionStore {
+export function createSqliteSessionStore(db: Pick<SqliteDb, "raw">): SessionStore {
   const { raw } = db;
   // Raw mode (rows as arrays): better-sqlite3 builds them faster than objects, and this runs on cache misses.
   const sessionLookup = raw

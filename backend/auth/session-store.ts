@@ -17,6 +17,9 @@ export interface LoginRecord extends PublicUser {
   passwordHash: string;
 }
 
+/** The Prisma models whose rows a Session shows: a write to them must reach every replica's cache. */
+export const SESSION_MODELS = ["User", "RevokedToken"] as const;
+
 /** A synchronous store (SQLite) answers without a promise: an `await` per request is measurable here. */
 export type MaybePromise<T> = T | Promise<T>;
 

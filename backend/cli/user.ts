@@ -8,8 +8,9 @@ import { z } from "zod";
 import { ConfigError, loadConfig } from "../config";
 import { createDb } from "../db";
 import { createHasher } from "../auth/passwords";
-import { createUsersService } from "../users/users.service";
-import { applyMigrations } from "../migrate";
+import { createServices } from "../services";
+import { applyMigrations } from "../db/migrate";
+import { connectRedis, createRedis } from "../db/redis";
 import { AppError } from "../errors";
 import { parse } from "../http/parse";
 import { password as passwordSchema, signupBody } from "../users/users.schemas";
@@ -87,10 +88,12 @@ async function main() {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
   }
-  await applyMigrations(config.databaseFile);
-  const db = createDb(config.databaseFile);
+  await applyMigrations(config.database);
   const hasher = createHasher({ rounds: config.bcryptRounds, threads: 1 });
-  const users = createUsersService({ db, hasher });
+  // Through the API's own services, so that with several replicas every change reaches their session caches.
+  const redis = config.redisUrl ? createRedis({ url: config.redisUrl, timeoutMs: config.dependencyTimeoutMs }) : null;
+  if (redis) await connectRedis(redis);
+  const { db, users } = createServices({ config, db: createDb(config.database, { timeoutMs: config.dependencyTimeoutMs }), hasher, redis, logger: pino({ level: "silent" }) });
   const role = (value: string | undefined): Role => {
     if (!ROLES.includes(value as Role)) fail(`role must be one of ${ROLES.join(", ")}`);
     return value as Role;
@@ -141,6 +144,7 @@ async function main() {
   } finally {
     await hasher.destroy();
     await db.close();
+    redis?.disconnect();
   }
 }
 

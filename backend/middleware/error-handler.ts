@@ -6,17 +6,24 @@ import { AppError, ERROR_CODES, errorBody } from "../errors";
 import type { AppState } from "../http/state";
 
 const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|READONLY|FULL|CORRUPT|NOTADB|PROTOCOL|NOLFS|AUTH)/;
+// PostgreSQL SQLSTATE classes 08 (connection), 53 (resources), 57 (operator intervention: a statement timed out,
+// the server is shutting down or starting), 55P03 (lock not available); and the socket errors of a lost server.
+const POSTGRES_UNAVAILABLE = /^(08|53|57)[0-9A-Z]{3}$|^55P03$/;
+const SOCKET_UNAVAILABLE = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN)$/;
+const UNAVAILABLE_MESSAGE =
+  /database is locked|database table is locked|unable to open database|disk I\/O error|The database connection is not open|Connection terminated|timeout exceeded when trying to connect|Query read timeout|Can't reach database server|terminating connection/i;
 
-/** True when the error means "the database did not answer" (locked, gone, unreadable), not a bug. */
+/** True when the error means "the database did not answer" (locked, gone, unreadable, too slow), not a bug. */
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (!err || typeof err !== "object" || depth > 5) return false;
   const e = err as Record<string, any>;
-  for (const code of [e.code, e.originalCode, e.cause?.originalCode, e.meta?.driverAdapterError?.cause?.originalCode]) {
-    if (typeof code === "string" && SQLITE_UNAVAILABLE.test(code)) return true;
+  for (const code of [e.code, e.originalCode, e.cause?.originalCode, e.cause?.code, e.meta?.driverAdapterError?.cause?.originalCode, e.meta?.driverAdapterError?.cause?.code]) {
+    if (typeof code === "string" && (SQLITE_UNAVAILABLE.test(code) || POSTGRES_UNAVAILABLE.test(code) || SOCKET_UNAVAILABLE.test(code))) return true;
   }
-  if (["P1001", "P1008", "P2024"].includes(e.code)) return true; // can't reach, timed out, pool timeout
+  if (["P1001", "P1002", "P1008", "P1017", "P2024"].includes(e.code)) return true; // can't reach, timed out, closed, pool timeout
+  if (e.cause?.kind === "DatabaseNotReachable" || e.cause?.kind === "SocketTimeout" || e.cause?.kind === "ConnectionClosed") return true;
   if (e.name === "PrismaClientInitializationError") return true;
-  if (typeof e.message === "string" && /database is locked|database table is locked|unable to open database|disk I\/O error|The database connection is not open/i.test(e.message)) return true;
+  if (typeof e.message === "string" && UNAVAILABLE_MESSAGE.test(e.message)) return true;
   return isDatabaseUnavailable(e.cause, depth + 1) || isDatabaseUnavailable(e.meta?.driverAdapterError, depth + 1);
 }
 
@@ -40,8 +47,9 @@ export function errorHandler(logger: Logger) {
 
       ctx.status = appError.status;
       for (const [name, value] of Object.entries({ ...(err.headers ?? {}), ...appError.headers })) ctx.set(name, String(value));
-      // 5xx messages are generic by construction: only the registry's text is ever sent.
-      const message = appError.status >= 500 ? ERROR_CODES[appError.code].message : appError.message;
+      // 5xx messages are generic by construction: the registry's text, or one of our own AppErrors' (written here,
+      // never a library's), so nothing from a stack, a driver or a query can reach the client.
+      const message = appError.status >= 500 && appError !== caught ? ERROR_CODES[appError.code].message : appError.message;
       ctx.body = errorBody(appError.status, appError.code, message, appError.data);
     }
   };

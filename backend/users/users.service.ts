@@ -1,6 +1,6 @@
 // Users and revocations through Prisma: every write to the User and RevokedToken tables, the admin's
 // reads, and the last-admin rule. The per-request reads are the session store's (auth/session-store.ts).
-import type { Db } from "../db";
+import { serializable, type Db } from "../db";
 import type { Hasher } from "../auth/passwords";
 import { AppError } from "../errors";
 import { fieldError } from "../http/parse";
@@ -56,7 +56,7 @@ export function createUsersService({ db, hasher, now = Date.now }: { db: Db; has
    * deleting each other at the same moment cannot both pass the check.
    */
   function keepingAnotherAdmin<T>(userId: number, write: (client: Prisma.TransactionClient) => Promise<T>): Promise<T> {
-    return prisma.$transaction(async (tx) => {
+    return serializable(db, async (tx) => {
       const others = await tx.user.count({ where: { role: "Admin", id: { not: userId } } });
       if (others === 0) throw new AppError("LAST_ADMIN");
       return write(tx);
@@ -156,7 +156,7 @@ export function createUsersService({ db, hasher, now = Date.now }: { db: Db; has
     async deleteByUid(uid: string): Promise<PublicUser> {
       // The role is read in the transaction that deletes: a promotion committed in between cannot slip past
       // the last-admin rule.
-      const user = await prisma.$transaction(async (tx) => {
+      const user = await serializable(db, async (tx) => {
         const found = await tx.user.findUnique({ where: { uidKey: uidKeyOf(uid) }, select: publicFields });
         if (!found) throw new AppError("USER_NOT_FOUND", `User '${uid}' not found`);
         if (found.role === "Admin" && (await tx.user.count({ where: { role: "Admin", id: { not: found.id } } })) === 0) {
@@ -182,15 +182,9 @@ export function createUsersService({ db, hasher, now = Date.now }: { db: Db; has
 
     /** Logout: this one token stops working, and stays refused across restarts until it expires. */
     async revokeToken(jti: string, userId: number, expSeconds: number) {
-      const nowDate = new Date(now());
-      await prisma.$transaction([
-        prisma.revokedToken.deleteMany({ where: { expiresAt: { lt: nowDate } } }),
-        prisma.revokedToken.upsert({
-          where: { jti },
-          create: { jti, userId, expiresAt: new Date(expSeconds * 1000) },
-          update: {},
-        }),
-      ]);
+      await prisma.revokedToken.upsert({ where: { jti }, create: { jti, userId, expiresAt: new Date(expSeconds * 1000) }, update: {} });
+      // Rows of tokens that have expired anyway are useless: each logout sweeps them.
+      await prisma.revokedToken.deleteMany({ where: { expiresAt: { lt: new Date(now()) } } });
     },
 
     /** Logout everywhere: every token minted before now carries an older version and is refused. */

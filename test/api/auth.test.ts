@@ -170,15 +170,15 @@ describe("DELETE /api/authenticate", () => {
 
 describe("startup seeding", () => {
   it("creates ADMIN_UID once and never overwrites an existing user's password or role", async () => {
-    const file = t.databaseFile;
+    const databaseUrl = t.databaseUrl;
     expect((await t.http().put("/api/user/user").set("Cookie", await loginAs(t, "admin")).send({ role: "Admin" })).status).toBe(200);
     await t.close();
-    t = await makeTestApp({ ADMIN_UID: "user", ADMIN_PASSWORD: "another-password", DEMO_USERS: "false" }, { databaseFile: file });
+    t = await makeTestApp({ ADMIN_UID: "user", ADMIN_PASSWORD: "another-password", DEMO_USERS: "false" }, { databaseUrl });
     expect((await t.http().post("/api/authenticate").send({ uid: "user", password: "another-password" })).status).toBe(401);
     const login = await t.http().post("/api/authenticate").send({ uid: "user", password: "password" });
     expect(login.body.user).toMatchObject({ name: "Demo User", role: "Admin" });
     await t.close();
-    t = await makeTestApp({ ADMIN_UID: "ops", ADMIN_PASSWORD: "ops-password-123", ADMIN_NAME: "Ops Team" }, { databaseFile: file });
+    t = await makeTestApp({ ADMIN_UID: "ops", ADMIN_PASSWORD: "ops-password-123", ADMIN_NAME: "Ops Team" }, { databaseUrl });
     const ops = await t.http().post("/api/authenticate").send({ uid: "ops", password: "ops-password-123" });
     expect(ops.body.user).toMatchObject({ uid: "ops", name: "Ops Team", role: "Admin" });
   });

@@ -110,7 +110,7 @@ describe("development defaults", () => {
 
   it("resolves a relative DATABASE_URL against the project root", () => {
     const config = loadConfig({ DATABASE_URL: "file:./data/dev.db", JWT_SECRET: strongSecret });
-    expect(config.databaseFile).toBe(path.join(PROJECT_ROOT, "data", "dev.db"));
+    expect(config.database).toEqual({ kind: "sqlite", file: path.join(PROJECT_ROOT, "data", "dev.db") });
   });
 });
 

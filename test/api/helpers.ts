@@ -1,15 +1,24 @@
-// Test helpers: a fresh app on a fresh SQLite file, logins, and token forging for the security tests.
+// Test helpers: a fresh app on a fresh database — a SQLite file, or with CROSSAUTH_TEST_DATABASE=postgres a
+// PostgreSQL database cloned from a migrated template plus Redis (global-setup.ts starts both) — logins, SQL
+// that reads the same on both databases, and token forging for the security tests.
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import Database from "better-sqlite3";
+import pg from "pg";
 import pino from "pino";
 import { Writable } from "node:stream";
 import request from "supertest";
 import { createApp, type App } from "../../backend/app";
 import { loadConfig, type Config } from "../../backend/config";
 import { createDb, type Db } from "../../backend/db";
+import { connectRedis, createRedis, type RedisClient } from "../../backend/db/redis";
 import { createHasher, type Hasher } from "../../backend/auth/passwords";
 import { seedUsers } from "../../backend/seed";
+
+/** Which database this run tests: every test file runs on both in CI (test/run.mjs). */
+export const dialect: "sqlite" | "postgres" = process.env.CROSSAUTH_TEST_DATABASE === "postgres" ? "postgres" : "sqlite";
 
 export const TEST_SECRET = "test-secret-that-is-long-enough-0123456789";
 export const ALLOWED_ORIGIN = "http://localhost:4100";
@@ -19,18 +28,26 @@ export interface TestApp {
   config: Config;
   db: Db;
   hasher: Hasher;
+  redis: RedisClient | null;
+  databaseUrl: string;
+  /** The SQLite file (SQLite runs only). */
   databaseFile: string;
   http: () => ReturnType<typeof request>;
+  /** Rows of a query on this app's database. Write it once for both: "Quoted" identifiers, ? placeholders. */
+  sql<T = Record<string, unknown>>(query: string, params?: unknown[]): Promise<T[]>;
+  /** Runs statements on a connection of its own, as another process (an operator's shell) would. */
+  sqlElsewhere(statements: string): Promise<void>;
   /** Moves the app's clock forward. */
   advance(ms: number): void;
   close(): Promise<void>;
 }
 
-export function testConfig(env: Record<string, string> = {}, databaseFile = freshDatabaseFile()): Config {
+export function testConfig(env: Record<string, string> = {}, databaseUrl = `file:${freshDatabaseFile()}`): Config {
   return loadConfig({
     NODE_ENV: "test",
     JWT_SECRET: TEST_SECRET,
-    DATABASE_URL: `file:${databaseFile}`,
+    DATABASE_URL: databaseUrl,
+    ...(dialect === "postgres" ? { REDIS_URL: testRedisUrl() } : {}),
     BCRYPT_ROUNDS: "4",
     LOG_LEVEL: "silent",
     RATE_LIMIT_LOGIN_PER_IP: "10000",
@@ -62,32 +79,108 @@ export function freshDatabaseFile(): string {
   return file;
 }
 
+const createdDatabases: string[] = [];
+
+/** This worker's Redis database (jest runs test files one at a time per worker): tests share no keys. */
+export function testRedisUrl(): string {
+  const base = process.env.CROSSAUTH_TEST_REDIS_URL;
+  if (!base) throw new Error("CROSSAUTH_TEST_REDIS_URL is not set: run through jest (global-setup.ts)");
+  return `${base}/${Number(process.env.JEST_WORKER_ID ?? 1) % 16}`;
+}
+
+/** A PostgreSQL superuser URL for `database` on the test server. */
+export function postgresUrl(database: string): string {
+  const base = process.env.CROSSAUTH_TEST_POSTGRES_URL;
+  if (!base) throw new Error("CROSSAUTH_TEST_POSTGRES_URL is not set: run through jest (global-setup.ts)");
+  return base.replace(/\/[^/]*$/, `/${database}`);
+}
+
+async function onPostgres<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: postgresUrl("postgres") });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A DATABASE_URL for an empty, migrated database of this run's kind, dropped after the test file. */
+export async function freshDatabaseUrl(): Promise<string> {
+  if (dialect === "sqlite") return `file:${freshDatabaseFile()}`;
+  const name = `test_${crypto.randomBytes(6).toString("hex")}`;
+  await onPostgres((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE crossauth_template`));
+  createdDatabases.push(name);
+  return postgresUrl(name);
+}
+
+export async function dropDatabases(): Promise<void> {
+  const names = createdDatabases.splice(0);
+  if (names.length > 0) await onPostgres(async (client) => {
+    for (const name of names) await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  });
+}
+
 export async function makeTestApp(
   env: Record<string, string> = {},
-  options: { databaseFile?: string; logger?: pino.Logger } = {},
+  options: { databaseUrl?: string; logger?: pino.Logger } = {},
 ): Promise<TestApp> {
-  const databaseFile = options.databaseFile ?? freshDatabaseFile();
-  const config = testConfig(env, databaseFile);
-  const db = createDb(databaseFile);
+  const fresh = options.databaseUrl === undefined;
+  const databaseUrl = options.databaseUrl ?? (await freshDatabaseUrl());
+  const config = testConfig(env, databaseUrl);
+  const db = createDb(config.database, { timeoutMs: config.dependencyTimeoutMs });
+  const redis = config.redisUrl ? createRedis({ url: config.redisUrl, timeoutMs: config.dependencyTimeoutMs }) : null;
+  if (redis) {
+    await connectRedis(redis);
+    // A fresh database starts with fresh limits; an app reopening a database (a restart) keeps them.
+    if (fresh) await redis.flushdb();
+  }
   const hasher = createHasher({ rounds: config.bcryptRounds, threads: 1 });
   let offset = 0;
   const logger = options.logger ?? pino({ level: "silent" });
-  const app = createApp({ config, db, hasher, logger, now: () => Date.now() + offset });
+  const app = createApp({ config, db, hasher, redis, logger, now: () => Date.now() + offset });
   await seedUsers(config, app.services.users, logger);
   const server = app.callback();
+  const databaseFile = config.database.kind === "sqlite" ? config.database.file : "";
   return {
     app,
     config,
     db,
     hasher,
+    redis,
+    databaseUrl,
     databaseFile,
     http: () => request(server),
+    async sql<T>(query: string, params: unknown[] = []) {
+      if (db.kind === "sqlite") return db.raw.prepare(query).all(...params) as T[];
+      let n = 0;
+      return (await db.pool.query(query.replace(/\?/g, () => `$${++n}`), params)).rows as T[];
+    },
+    async sqlElsewhere(statements) {
+      if (db.kind === "sqlite") {
+        const other = new Database(databaseFile);
+        try {
+          other.exec(statements);
+        } finally {
+          other.close();
+        }
+        return;
+      }
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        await client.query(statements);
+      } finally {
+        await client.end();
+      }
+    },
     advance(ms) {
       offset += ms;
     },
     async close() {
       await hasher.destroy();
       await db.close();
+      redis?.disconnect();
     },
   };
 }
@@ -116,8 +209,9 @@ export async function signup(t: TestApp, uid: string, password = "orbit-lantern-
   return res.body as { id: number; uid: string };
 }
 
-export function userCount(t: TestApp): number {
-  return (t.db.raw.prepare("SELECT count(*) AS n FROM User").get() as { n: number }).n;
+export async function userCount(t: TestApp, where = "1 = 1", params: unknown[] = []): Promise<number> {
+  const [row] = await t.sql<{ n: number }>(`SELECT CAST(count(*) AS INTEGER) AS n FROM "User" WHERE ${where}`, params);
+  return row.n;
 }
 
 export function expectError(res: { status: number; body: any }, status: number, code: string) {

@@ -1,4 +1,7 @@
-// Runs in every test file: whatever the file's tests created in the temp directory goes when it ends.
-import { removeTempDirs } from "./helpers";
+// Runs in every test file: whatever the file's tests created (temp files, PostgreSQL databases) goes when it ends.
+import { dropDatabases, removeTempDirs } from "./helpers";
 
-afterAll(removeTempDirs);
+afterAll(async () => {
+  removeTempDirs();
+  await dropDatabases();
+});

@@ -133,9 +133,9 @@ describe("expiry and revocation", () => {
   it("revocation by logout survives an app restart on the same database", async () => {
     const token = await validToken();
     expect((await t.http().delete("/api/authenticate").set("Cookie", `__Host-jwt_token=${token}`)).status).toBe(200);
-    const file = t.databaseFile;
+    const databaseUrl = t.databaseUrl;
     await t.close();
-    t = await makeTestApp({}, { databaseFile: file });
+    t = await makeTestApp({}, { databaseUrl });
     expectError(await idWith(token), 401, "TOKEN_REVOKED");
   });
 
@@ -143,26 +143,26 @@ describe("expiry and revocation", () => {
     const admin = await loginAs(t, "admin");
     const a = await validToken("user");
     expect((await t.http().put("/api/user/user").set("Cookie", admin).send({ role: "Admin" })).status).toBe(200);
-    const file = t.databaseFile;
+    const databaseUrl = t.databaseUrl;
     await t.close();
-    t = await makeTestApp({}, { databaseFile: file });
+    t = await makeTestApp({}, { databaseUrl });
     expectError(await idWith(a), 401, "TOKEN_REVOKED");
   });
 
   it("accepts tokens signed with a key listed in JWT_PREVIOUS_SECRETS and refuses them once it is dropped", async () => {
     const oldSecret = "the-old-secret-that-is-long-enough-0123456789";
-    const file = t.databaseFile;
+    const databaseUrl = t.databaseUrl;
     await t.close();
-    t = await makeTestApp({ JWT_SECRET: oldSecret }, { databaseFile: file });
+    t = await makeTestApp({ JWT_SECRET: oldSecret }, { databaseUrl });
     const token = await validToken();
     await t.close();
-    t = await makeTestApp({ JWT_PREVIOUS_SECRETS: oldSecret }, { databaseFile: file });
+    t = await makeTestApp({ JWT_PREVIOUS_SECRETS: oldSecret }, { databaseUrl });
     expect((await idWith(token)).status).toBe(200);
     // New logins are signed with the current key.
     const fresh = await validToken();
     expect(kidOf(fresh)).not.toBe(kidOf(token));
     await t.close();
-    t = await makeTestApp({}, { databaseFile: file });
+    t = await makeTestApp({}, { databaseUrl });
     expectError(await idWith(token), 401, "TOKEN_INVALID");
     expect((await idWith(fresh)).status).toBe(200);
   });

@@ -22,17 +22,17 @@ describe("POST /api/user (signup)", () => {
 
   it("stores a bcrypt hash, never the password", async () => {
     await signup(t, "hashme", "plaintext-secret");
-    const row = t.db.raw.prepare("SELECT passwordHash FROM User WHERE uidKey = 'hashme'").get() as { passwordHash: string };
+    const [row] = await t.sql<{ passwordHash: string }>(`SELECT "passwordHash" FROM "User" WHERE "uidKey" = 'hashme'`);
     expect(row.passwordHash).toMatch(/^\$2[aby]\$04\$/);
     expect(row.passwordHash).not.toContain("plaintext-secret");
   });
 
   it("returns 409 UID_TAKEN for a duplicate uid, in any case, and keeps the first user", async () => {
     await signup(t, "Dupe");
-    const before = userCount(t);
+    const before = await userCount(t);
     expectError(await t.http().post("/api/user").send({ uid: "dupe", name: "Other", password: "orbit-lantern-42" }), 409, "UID_TAKEN");
     expectError(await t.http().post("/api/user").send({ uid: "ADMIN", name: "Other", password: "orbit-lantern-42" }), 409, "UID_TAKEN");
-    expect(userCount(t)).toBe(before);
+    expect(await userCount(t)).toBe(before);
     expect((await t.http().post("/api/authenticate").send({ uid: "dupe", password: "orbit-lantern-42" })).status).toBe(200);
   });
 
@@ -43,7 +43,7 @@ describe("POST /api/user (signup)", () => {
     const statuses = results.map((r) => r.status).sort();
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
     expect(statuses.filter((s) => s === 409)).toHaveLength(24);
-    expect((t.db.raw.prepare("SELECT count(*) AS n FROM User WHERE uidKey = 'racer'").get() as { n: number }).n).toBe(1);
+    expect(await userCount(t, `"uidKey" = 'racer'`)).toBe(1);
   });
 
   it.each([
@@ -59,11 +59,11 @@ describe("POST /api/user (signup)", () => {
     [{ uid: 42, name: "Ab", password: "orbit-lantern-42" }, "uid"],
     [{ name: "Ab", password: "orbit-lantern-42" }, "uid"],
   ])("returns 400 VALIDATION_FAILED naming the field for %j", async (body, field) => {
-    const before = userCount(t);
+    const before = await userCount(t);
     const res = await t.http().post("/api/user").send(body);
     expectError(res, 400, "VALIDATION_FAILED");
     expect(res.body.data.map((d: { field: string }) => d.field)).toContain(field);
-    expect(userCount(t)).toBe(before);
+    expect(await userCount(t)).toBe(before);
   });
 
   it("accepts the boundaries: 2- and 39-character uids, 8 characters to 72 bytes of password", async () => {
@@ -76,7 +76,7 @@ describe("POST /api/user (signup)", () => {
     const closed = await makeTestApp({ SIGNUP_ENABLED: "false" });
     try {
       expectError(await closed.http().post("/api/user").send({ uid: "newbie", name: "Newbie", password: "orbit-lantern-42" }), 403, "SIGNUP_DISABLED");
-      expect(userCount(closed)).toBe(2);
+      expect(await userCount(closed)).toBe(2);
     } finally {
       await closed.close();
     }
@@ -215,31 +215,31 @@ describe("DELETE /api/user", () => {
     expect(res.status).toBe(204);
     expect(res.text).toBe("");
     expectError(await t.http().get("/api/id").set("Cookie", victim), 401, "TOKEN_INVALID");
-    expect(userCount(t)).toBe(1);
+    expect(await userCount(t)).toBe(1);
     expectError(await t.http().post("/api/authenticate").send({ uid: "user", password: "password" }), 401, "INVALID_CREDENTIALS");
   });
 
   it("deletes by body {uid} with 204", async () => {
     const res = await t.http().delete("/api/user").set("Cookie", await loginAs(t, "admin")).send({ uid: "user" });
     expect(res.status).toBe(204);
-    expect(userCount(t)).toBe(1);
+    expect(await userCount(t)).toBe(1);
   });
 
   it("returns 404 USER_NOT_FOUND for an unknown user and 400 for a body without uid", async () => {
     const admin = await loginAs(t, "admin");
     expectError(await t.http().delete("/api/user/ghost").set("Cookie", admin), 404, "USER_NOT_FOUND");
     expectError(await t.http().delete("/api/user").set("Cookie", admin).send({}), 400, "VALIDATION_FAILED");
-    expect(userCount(t)).toBe(2);
+    expect(await userCount(t)).toBe(2);
   });
 
   it("returns 403 when a User deletes another user, and deletes nothing", async () => {
     const res = await t.http().delete("/api/user/admin").set("Cookie", await loginAs(t, "user"));
     expectError(res, 403, "FORBIDDEN_ROLE");
-    expect(userCount(t)).toBe(2);
+    expect(await userCount(t)).toBe(2);
   });
 
   it("refuses to delete the last admin", async () => {
     expectError(await t.http().delete("/api/user/admin").set("Cookie", await loginAs(t, "admin")), 409, "LAST_ADMIN");
-    expect(userCount(t)).toBe(2);
+    expect(await userCount(t)).toBe(2);
   });
 });

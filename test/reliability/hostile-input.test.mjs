@@ -1,13 +1,17 @@
 // Hostile input at volume: a seeded PRNG sends thousands of malformed requests (bad JSON, wrong types, huge
 // and deeply nested bodies, __proto__ keys, invalid UTF-8, corrupt gzip, odd methods and headers, malformed
 // HTTP framing, forged cookies and JWTs). The API must never answer 5xx (other than 503), never accept a
-// forged credential, always use the SPEC §5.1 error shape, stay up with bounded memory, and leave the
+// forged credential, always use the error shape (docs/api.md › Errors), stay up with bounded memory, and leave the
 // existing users exactly as they were.
+import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { before, describe, test } from "node:test";
 import zlib from "node:zlib";
-import { COOKIE_NAME, expect, isErrorBody, now, pool, prng, rawExchange, round, rssBytes, sleep, tokenFrom } from "./lib.mjs";
+import { pool, prng, round } from "../lib/stats.mjs";
+import { blockOwner, suiteTimeLeft } from "../lib/suite.mjs";
+import { CHECK_TIMEOUT_MS, COOKIE_NAME, figures, isErrorBody, now, rawExchange, rssBytes, SETUP_TIMEOUT_MS, sleep, startApi, tokenFrom } from "./lib.mjs";
 
 const SEED = Number(process.env.RELIABILITY_SEED ?? 20261121);
 const REQUESTS = 6000;
@@ -326,30 +330,35 @@ function rawCase(r) {
 
 // ---- the check -------------------------------------------------------------------------------------------
 
-export async function hostileInput({ check, scope }) {
-  const api = await scope.startApi({
-    env: {
-      BCRYPT_ROUNDS: "4",
-      RATE_LIMIT_LOGIN_PER_IP: "1000000",
-      RATE_LIMIT_SIGNUP_PER_IP: "1000000",
-      LOGIN_MAX_FAILURES: "1000",
-      LOGIN_LOCK_SECONDS: "5",
-    },
-  });
-  const created = await api.signup("fuzz-target", FUZZ_PASSWORD);
-  if (created.status !== 201) throw new Error(`cannot create the fuzz account: ${created.status}`);
-  const userToken = tokenFrom(await api.login("fuzz-target", FUZZ_PASSWORD));
-  const adminToken = tokenFrom(await api.login("admin", "password"));
-  if (!userToken || !adminToken) throw new Error("cannot log in before the fuzz");
-  const secret = fs.readFileSync(path.join(api.dir, ".jwt-secret"), "utf8").trim();
-  const kid = JSON.parse(Buffer.from(adminToken.split(".")[0], "base64url").toString()).kid;
+describe("hostile input", { timeout: suiteTimeLeft() }, () => {
+  const group = blockOwner();
+  let api, userToken, adminToken, secret, kid, usersBefore, rowsBefore, ids;
   const snapshot = () => api.query("SELECT id, uid, uidKey, name, email, role, passwordHash, tokenVersion, createdAt, updatedAt FROM User WHERE uidKey IN ('admin', 'user') ORDER BY id", [], { all: true });
-  const usersBefore = snapshot();
-  const rowsBefore = api.query("SELECT count(*) AS n FROM User").n;
-  const ids = usersBefore.map((u) => u.id);
+  before(async () => {
+    api = await startApi(group, {
+      env: {
+        BCRYPT_ROUNDS: "4",
+        RATE_LIMIT_LOGIN_PER_IP: "1000000",
+        RATE_LIMIT_SIGNUP_PER_IP: "1000000",
+        LOGIN_MAX_FAILURES: "1000",
+        LOGIN_LOCK_SECONDS: "5",
+      },
+    });
+    const created = await api.signup("fuzz-target", FUZZ_PASSWORD);
+    if (created.status !== 201) throw new Error(`cannot create the fuzz account: ${created.status}`);
+    userToken = tokenFrom(await api.login("fuzz-target", FUZZ_PASSWORD));
+    adminToken = tokenFrom(await api.login("admin", "password"));
+    if (!userToken || !adminToken) throw new Error("cannot log in before the fuzz");
+    secret = fs.readFileSync(path.join(api.dir, ".jwt-secret"), "utf8").trim();
+    kid = JSON.parse(Buffer.from(adminToken.split(".")[0], "base64url").toString()).kid;
+    usersBefore = snapshot();
+    rowsBefore = api.query("SELECT count(*) AS n FROM User").n;
+    ids = usersBefore.map((u) => u.id);
+  }, { timeout: SETUP_TIMEOUT_MS });
 
   let findings = null;
-  await check(`hostile input: ${REQUESTS} seeded malformed requests → no 5xx (except 503), no forged credential accepted, bounded RSS`, async (f) => {
+  test(`hostile input: ${REQUESTS} seeded malformed requests → no 5xx (except 503), no forged credential accepted, bounded RSS`, { timeout: CHECK_TIMEOUT_MS }, async (t) => {
+    const f = figures(t);
     const r = prng(SEED);
     const next = makeGenerator(r, { userToken, adminToken, secret, kid, ids });
     const specs = Array.from({ length: REQUESTS }, next);
@@ -406,7 +415,7 @@ export async function hostileInput({ check, scope }) {
       if (res.json && typeof res.json === "object" && "role" in res.json && res.json.role !== "User" && res.json.role !== "Admin") note("odd role", spec, res);
       const fromApp = Boolean(res.headers["x-request-id"]);
       if (fromApp && res.status >= 400 && spec.method !== "HEAD") {
-        if (!isErrorBody(res.json)) note("error body not in the SPEC §5.1 shape", spec, res);
+        if (!isErrorBody(res.json)) note("error body not in the error shape", spec, res);
         if (LEAK.test(res.body)) note("internals leaked in an error body", spec, res);
       }
     });
@@ -433,15 +442,16 @@ export async function hostileInput({ check, scope }) {
     f.problems = problems.slice(0, 50);
     findings = { signups201 };
 
-    expect(api.alive, `the API process died: ${api.logTail()}`);
+    assert(api.alive, `the API process died: ${api.logTail()}`);
     const health = await api.request({ path: "/api/health" });
-    expect(health.status === 200, `health after the fuzz: ${health.status ?? health.error}`);
-    expect(problems.length === 0, `${problems.length} problems, e.g. ${[...new Set(problems)].slice(0, 4).join(" | ")}`);
-    expect(f.rssGrowthMb < RSS_LIMIT_MB, `RSS grew ${f.rssGrowthMb} MB (limit ${RSS_LIMIT_MB} MB)`);
+    assert(health.status === 200, `health after the fuzz: ${health.status ?? health.error}`);
+    assert(problems.length === 0, `${problems.length} problems, e.g. ${[...new Set(problems)].slice(0, 4).join(" | ")}`);
+    assert(f.rssGrowthMb < RSS_LIMIT_MB, `RSS grew ${f.rssGrowthMb} MB (limit ${RSS_LIMIT_MB} MB)`);
   });
 
-  await check("hostile input: existing users intact afterwards (rows, roles, hashes unchanged; they still log in)", async (f) => {
-    expect(api.alive, "the API process is gone");
+  test("hostile input: existing users intact afterwards (rows, roles, hashes unchanged; they still log in)", { timeout: CHECK_TIMEOUT_MS }, async (t) => {
+    const f = figures(t);
+    assert(api.alive, "the API process is gone");
     const after = snapshot();
     f.seededUsersUnchanged = JSON.stringify(after) === JSON.stringify(usersBefore);
     const rowsAfter = api.query("SELECT count(*) AS n FROM User").n;
@@ -451,10 +461,10 @@ export async function hostileInput({ check, scope }) {
     f.rowsAfter = rowsAfter;
     f.createdByFuzz = findings?.signups201 ?? "unknown";
     f.admins = admins;
-    expect(f.seededUsersUnchanged, `seeded users changed: ${JSON.stringify(usersBefore)} → ${JSON.stringify(after)}`);
-    expect(findings && rowsAfter === rowsBefore + findings.signups201, `rows ${rowsBefore} → ${rowsAfter}, but only ${findings?.signups201} signups were acknowledged`);
-    expect(admins === 1, `${admins} admins after the fuzz (expected 1)`);
-    expect(target?.role === "User", `the fuzzed account's role is now ${target?.role}`);
+    assert(f.seededUsersUnchanged, `seeded users changed: ${JSON.stringify(usersBefore)} → ${JSON.stringify(after)}`);
+    assert(findings && rowsAfter === rowsBefore + findings.signups201, `rows ${rowsBefore} → ${rowsAfter}, but only ${findings?.signups201} signups were acknowledged`);
+    assert(admins === 1, `${admins} admins after the fuzz (expected 1)`);
+    assert(target?.role === "User", `the fuzzed account's role is now ${target?.role}`);
     const logins = {};
     for (const uid of ["admin", "user"]) {
       let res = await api.login(uid, "password");
@@ -463,15 +473,14 @@ export async function hostileInput({ check, scope }) {
         res = await api.login(uid, "password");
       }
       logins[uid] = res.status;
-      expect(res.status === 200 && res.json?.user?.role === (uid === "admin" ? "Admin" : "User"), `${uid} cannot log in after the fuzz: ${res.status} ${res.body}`);
+      assert(res.status === 200 && res.json?.user?.role === (uid === "admin" ? "Admin" : "User"), `${uid} cannot log in after the fuzz: ${res.status} ${res.body}`);
     }
     f.logins = `admin=${logins.admin} user=${logins.user}`;
     // No prototype pollution: a brand-new user is an ordinary User with exactly the public fields.
     const fresh = await api.signup("after-fuzz", "after-fuzz-pass");
     const keys = Object.keys(fresh.json ?? {}).sort().join(",");
-    expect(fresh.status === 201 && fresh.json.role === "User" && keys === "createdAt,email,id,name,role,uid,updatedAt", `a new signup after the fuzz: ${fresh.status} ${fresh.body}`);
+    assert(fresh.status === 201 && fresh.json.role === "User" && keys === "createdAt,email,id,name,role,uid,updatedAt", `a new signup after the fuzz: ${fresh.status} ${fresh.body}`);
     const notFound = await api.request({ path: "/api/nope" });
-    expect(isErrorBody(notFound.json), `error bodies changed shape: ${notFound.body}`);
+    assert(isErrorBody(notFound.json), `error bodies changed shape: ${notFound.body}`);
   });
-}
-hostileInput.title = "hostile input";
+});

@@ -6,17 +6,21 @@
 // the database file, so while the API runs another process cannot take `locking_mode=EXCLUSIVE` at all (it
 // gets SQLITE_BUSY). `BEGIN EXCLUSIVE` from another process takes the one WAL writer lock: the API's writes
 // wait for the busy timeout and then fail, while its reads keep answering from the last committed snapshot.
+import assert from "node:assert/strict";
 import path from "node:path";
+import { before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { expect, isErrorBody, median, now, percentile, range, round, sleep, tally, tallyText, tokenFrom } from "./lib.mjs";
+import { median, percentile, range, round, tally, tallyText } from "../lib/stats.mjs";
+import { blockOwner, suiteTimeLeft } from "../lib/suite.mjs";
+import { CHECK_TIMEOUT_MS, figures, isErrorBody, now, SETUP_TIMEOUT_MS, sleep, spawnNode, startApi, tokenFrom } from "./lib.mjs";
 
 const LOCKER = path.join(path.dirname(fileURLToPath(import.meta.url)), "db-locker.mjs");
 const BUSY_TIMEOUT_MS = 2000; // backend/db.ts
 const PASSWORD = "fault-pass-1";
 
-function startLocker(scope, api, mode, holdMs) {
-  const child = scope.spawn(LOCKER, [api.dbFile, mode, String(holdMs)]);
+function startLocker(t, api, mode, holdMs) {
+  const child = spawnNode(t, LOCKER, [api.dbFile, mode, String(holdMs)]);
   const lines = [];
   const waiters = [];
   let buffer = "";
@@ -52,7 +56,7 @@ function databaseReadable(file) {
   }
 }
 
-/** Every answer is a success, or 503 UNAVAILABLE in the SPEC §5.1 shape; anything else is listed. */
+/** Every answer is a success, or 503 UNAVAILABLE in the error shape (docs/api.md › Errors); anything else is listed. */
 function badAnswers(results, okStatuses) {
   return results.filter((r) => !(okStatuses.includes(r.status) || (r.status === 503 && isErrorBody(r.json) && r.json.code === "UNAVAILABLE")));
 }
@@ -69,12 +73,17 @@ async function pollReads(api, token, until) {
   return reads;
 }
 
-export async function databaseFaults({ check, scope }) {
-  const api = await scope.startApi({
-    env: { BCRYPT_ROUNDS: "8", RATE_LIMIT_SIGNUP_PER_IP: "1000000", RATE_LIMIT_LOGIN_PER_IP: "1000000", LOGIN_MAX_FAILURES: "1000" },
-  });
+describe("database", { timeout: suiteTimeLeft() }, () => {
+  const group = blockOwner();
+  let api;
+  before(async () => {
+    api = await startApi(group, {
+      env: { BCRYPT_ROUNDS: "8", RATE_LIMIT_SIGNUP_PER_IP: "1000000", RATE_LIMIT_LOGIN_PER_IP: "1000000", LOGIN_MAX_FAILURES: "1000" },
+    });
+  }, { timeout: SETUP_TIMEOUT_MS });
 
-  await check("database: another process holds the write lock (BEGIN EXCLUSIVE) → writes 503 or wait, reads answer, no 500, full recovery", async (f) => {
+  test("database: another process holds the write lock (BEGIN EXCLUSIVE) → writes 503 or wait, reads answer, no 500, full recovery", { timeout: CHECK_TIMEOUT_MS }, async (t) => {
+    const f = figures(t);
     const holdMs = 5000;
     const reader = tokenFrom(await api.login("user", "password"));
     const toLogout = tokenFrom(await api.login("user", "password"));
@@ -82,11 +91,11 @@ export async function databaseFaults({ check, scope }) {
     const sessions = [];
     for (const i of range(4)) sessions.push(tokenFrom(await api.login("user", "password")));
     const before = (await api.whoami(reader)).json;
-    expect(reader && toLogout && sessions.every(Boolean) && before?.uid === "user", "cannot log in before the fault");
+    assert(reader && toLogout && sessions.every(Boolean) && before?.uid === "user", "cannot log in before the fault");
 
-    const locker = startLocker(scope, api, "write", holdMs);
+    const locker = startLocker(t, api, "write", holdMs);
     const held = await locker.first;
-    expect(held?.held, `the locker could not take the write lock: ${held.code} ${held.message}`);
+    assert(held?.held, `the locker could not take the write lock: ${held.code} ${held.message}`);
     const lockedAt = held.at;
     f.otherProcess = `BEGIN EXCLUSIVE held ${holdMs} ms`;
     f.readersBlocked = !databaseReadable(api.dbFile);
@@ -141,46 +150,47 @@ export async function databaseFaults({ check, scope }) {
 
     const all = [...reads, ...writeResults, login, ...lastRecovery];
     const fivehundreds = all.filter((r) => r.status >= 500 && r.status !== 503);
-    expect(fivehundreds.length === 0, `5xx other than 503: ${tallyText(tally(fivehundreds))}`);
-    expect(all.every((r) => !r.error), `requests without an answer: ${tallyText(tally(all.filter((r) => r.error)))}`);
+    assert(fivehundreds.length === 0, `5xx other than 503: ${tallyText(tally(fivehundreds))}`);
+    assert(all.every((r) => !r.error), `requests without an answer: ${tallyText(tally(all.filter((r) => r.error)))}`);
     const badReads = badAnswers(reads, [200]);
-    expect(badReads.length === 0, `reads answered ${tallyText(tally(badReads))}`);
+    assert(badReads.length === 0, `reads answered ${tallyText(tally(badReads))}`);
     const badWrites = badAnswers(writeResults, [200, 201]);
-    expect(badWrites.length === 0, `writes answered ${tallyText(tally(badWrites))}`);
+    assert(badWrites.length === 0, `writes answered ${tallyText(tally(badWrites))}`);
     // Waiting writes must not freeze the process: reads (and health checks) keep answering meanwhile.
     f.readP99Ms = round(percentile(inWindow.map((r) => r.ms), 99), 0);
-    expect(idReads.length >= 20 && f.readP99Ms < 500, `the API froze while writes waited for the lock: ${idReads.length} reads in ${holdMs} ms, p99 ${f.readP99Ms} ms, max ${f.readMaxMs} ms`);
+    assert(idReads.length >= 20 && f.readP99Ms < 500, `the API froze while writes waited for the lock: ${idReads.length} reads in ${holdMs} ms, p99 ${f.readP99Ms} ms, max ${f.readMaxMs} ms`);
     if (f.readersBlocked) {
-      expect(idReads.every((r) => r.status !== 200), "GET /api/id answered 200 while the database could not be read");
+      assert(idReads.every((r) => r.status !== 200), "GET /api/id answered 200 while the database could not be read");
     } else {
       // WAL: the database answers reads during the lock, so refusing them would be a spurious outage.
-      expect(inWindow.every((r) => r.status === 200), `reads were refused although the database could answer them: ${f.readStatuses}`);
+      assert(inWindow.every((r) => r.status === 200), `reads were refused although the database could answer them: ${f.readStatuses}`);
     }
-    expect(writes503.length >= 1, `no write was refused: the lock had no effect (${f.writeStatuses})`);
-    expect(writes503.every((r) => r.ms >= BUSY_TIMEOUT_MS - 100), `a write was refused before the busy timeout (${BUSY_TIMEOUT_MS} ms): ${writes503.map((r) => Math.round(r.ms)).join(",")} ms`);
-    expect(login.status === 200, `login (read-only) failed during the lock: ${login.status}`);
-    expect(recoveredAt !== null && recoveredAt - releasedAt < 3000, `not recovered 3 s after the lock was released: ${tallyText(tally(lastRecovery))}`);
+    assert(writes503.length >= 1, `no write was refused: the lock had no effect (${f.writeStatuses})`);
+    assert(writes503.every((r) => r.ms >= BUSY_TIMEOUT_MS - 100), `a write was refused before the busy timeout (${BUSY_TIMEOUT_MS} ms): ${writes503.map((r) => Math.round(r.ms)).join(",")} ms`);
+    assert(login.status === 200, `login (read-only) failed during the lock: ${login.status}`);
+    assert(recoveredAt !== null && recoveredAt - releasedAt < 3000, `not recovered 3 s after the lock was released: ${tallyText(tally(lastRecovery))}`);
     // Nothing changed for a refused write; everything acknowledged is there.
     for (const w of writeResults.filter((r) => r.uid)) {
       const exists = api.query("SELECT count(*) AS n FROM User WHERE uidKey = ?", [w.uid]).n === 1;
-      expect(exists === (w.status === 201), `signup ${w.uid} answered ${w.status} but the row ${exists ? "exists" : "is missing"}`);
+      assert(exists === (w.status === 201), `signup ${w.uid} answered ${w.status} but the row ${exists ? "exists" : "is missing"}`);
     }
     for (const w of writeResults.filter((r) => r.session)) {
       const now = await api.whoami(w.session);
       const revoked = now.json?.code === "TOKEN_REVOKED";
-      expect(revoked === (w.status === 200), `a logout answered ${w.status} but the session is ${revoked ? "revoked" : `still answering ${now.status}`}`);
+      assert(revoked === (w.status === 200), `a logout answered ${w.status} but the session is ${revoked ? "revoked" : `still answering ${now.status}`}`);
     }
     const renamed = writeResults[3].status === 200;
-    expect(after?.name === (renamed ? "Renamed During Lock" : before.name), `PUT /api/user answered ${writeResults[3].status} but the name is now '${after?.name}'`);
-    expect(logoutAfter.status === 200 && revokedAfter.json?.code === "TOKEN_REVOKED", `logout after recovery: ${logoutAfter.status}, token then ${revokedAfter.status} ${revokedAfter.json?.code}`);
+    assert(after?.name === (renamed ? "Renamed During Lock" : before.name), `PUT /api/user answered ${writeResults[3].status} but the name is now '${after?.name}'`);
+    assert(logoutAfter.status === 200 && revokedAfter.json?.code === "TOKEN_REVOKED", `logout after recovery: ${logoutAfter.status}, token then ${revokedAfter.status} ${revokedAfter.json?.code}`);
   });
 
-  await check("database: another process asks for locking_mode=EXCLUSIVE → it cannot starve the API (no 500, no 200 without the database)", async (f) => {
+  test("database: another process asks for locking_mode=EXCLUSIVE → it cannot starve the API (no 500, no 200 without the database)", { timeout: CHECK_TIMEOUT_MS }, async (t) => {
+    const f = figures(t);
     const reader = tokenFrom(await api.login("user", "password"));
-    expect(reader, "cannot log in before the fault");
+    assert(reader, "cannot log in before the fault");
     const holdMs = 4000;
     const startedAt = now();
-    const locker = startLocker(scope, api, "exclusive", holdMs);
+    const locker = startLocker(t, api, "exclusive", holdMs);
     let outcome = null;
     let finished = false;
     locker.first.then((r) => (outcome = r ?? { held: false, code: "no answer" }));
@@ -198,16 +208,15 @@ export async function databaseFaults({ check, scope }) {
     f.requests = traffic.length;
     f.statuses = tallyText(tally(traffic));
     const fivehundreds = traffic.filter((r) => r.status >= 500 && r.status !== 503);
-    expect(fivehundreds.length === 0, `5xx other than 503: ${tallyText(tally(fivehundreds))}`);
+    assert(fivehundreds.length === 0, `5xx other than 503: ${tallyText(tally(fivehundreds))}`);
     const unanswered = traffic.filter((r) => r.error);
-    expect(unanswered.length === 0, `requests without an answer: ${tallyText(tally(unanswered))}`);
+    assert(unanswered.length === 0, `requests without an answer: ${tallyText(tally(unanswered))}`);
     const blind = traffic.filter((r) => r.route === "id" && r.status === 200 && r.readable === false);
-    expect(blind.length === 0, `${blind.length} authenticated 200s while the database could not be read`);
-    expect(badAnswers(traffic, [200, 201]).length === 0, `unexpected answers: ${f.statuses}`);
-    if (!outcome.held) expect(traffic.every((r) => r.status === 200 || r.status === 201), `the failed attempt disturbed the API: ${f.statuses}`);
+    assert(blind.length === 0, `${blind.length} authenticated 200s while the database could not be read`);
+    assert(badAnswers(traffic, [200, 201]).length === 0, `unexpected answers: ${f.statuses}`);
+    if (!outcome.held) assert(traffic.every((r) => r.status === 200 || r.status === 201), `the failed attempt disturbed the API: ${f.statuses}`);
     const recovery = await Promise.all([api.whoami(reader), api.signup("exclusive-after", PASSWORD)]);
     f.afterwards = tallyText(tally(recovery));
-    expect(recovery[0].status === 200 && recovery[1].status === 201, `not working afterwards: ${f.afterwards}`);
+    assert(recovery[0].status === 200 && recovery[1].status === 201, `not working afterwards: ${f.afterwards}`);
   });
-}
-databaseFaults.title = "database";
+});

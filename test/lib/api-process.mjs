@@ -7,7 +7,7 @@ import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const SERVER_ENTRY = path.join(ROOT, "dist", "backend", "server.js");
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -26,8 +26,9 @@ export function freePort() {
 }
 
 /**
- * The inherited environment without any SPEC §4 variable (their names come from the built config schema),
- * plus `overrides`: an exported ALLOWED_ORIGINS or COOKIE_PARTITIONED=false cannot change what a run tests.
+ * The inherited environment without any of the API's configuration variables (their names come from the
+ * built config schema), plus `overrides`: an exported ALLOWED_ORIGINS or COOKIE_PARTITIONED=false cannot
+ * change what a run tests.
  */
 export function apiEnv(overrides = {}) {
   const { envSchema } = createRequire(import.meta.url)(path.join(ROOT, "dist", "backend", "config.js"));
@@ -70,13 +71,18 @@ export async function waitForHealth(url, api, { timeoutMs = 30_000, pollMs = 100
   throw new Error(`GET /api/health did not answer 200 within ${timeoutMs / 1000} s:\n${api.output().trim()}`);
 }
 
-/** SIGTERM, then SIGKILL if the process is still up after `timeoutMs`; resolves with { code, signal }. */
+/** SIGTERM, then SIGKILL if the process is still up after `timeoutMs` (0: SIGKILL at once); resolves with { code, signal }. */
 export async function stopApi(api, timeoutMs = 10_000) {
   const { child, exited } = api;
   if (child.exitCode !== null || child.signalCode !== null) return exited;
-  child.kill("SIGTERM");
-  const result = await Promise.race([exited, sleep(timeoutMs).then(() => null)]);
-  if (result) return result;
+  if (timeoutMs > 0) {
+    child.kill("SIGTERM");
+    let timer;
+    const gaveUp = new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs, null)));
+    // The timer is cleared, not left to run out: a pending one would keep the test process alive.
+    const result = await Promise.race([exited, gaveUp]).finally(() => clearTimeout(timer));
+    if (result) return result;
+  }
   child.kill("SIGKILL");
   return exited;
 }

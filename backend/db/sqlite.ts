@@ -1,10 +1,10 @@
-// The database handle: Prisma (driver adapter over better-sqlite3) for writes and admin reads, plus one
-// raw better-sqlite3 connection for the per-request hot reads (a few µs instead of Prisma's ~600 µs).
+// SQLite: Prisma (driver adapter over better-sqlite3) for writes and admin reads, plus one raw better-sqlite3
+// connection for the per-request hot reads (a few µs instead of Prisma's ~600 µs).
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
-import { PrismaClient } from "../generated/sqlite/client";
+import { PrismaClient } from "../../generated/sqlite/client";
 
 /** How long a connection waits on another writer's lock before failing with SQLITE_BUSY (→ 503). */
 export const BUSY_TIMEOUT_MS = 2000;
@@ -78,7 +78,8 @@ function waitForLocksWithoutBlocking(connection: Adapter): Adapter {
   return connection;
 }
 
-export interface Db {
+export interface SqliteDb {
+  kind: "sqlite";
   prisma: PrismaClient;
   raw: Database.Database;
   close(): Promise<void>;
@@ -101,7 +102,7 @@ export function prepareDatabaseFile(databaseFile: string): void {
   }
 }
 
-export function createDb(databaseFile: string): Db {
+export function createSqliteDb(databaseFile: string): SqliteDb {
   prepareDatabaseFile(databaseFile);
   const raw = new Database(databaseFile, { timeout: BUSY_TIMEOUT_MS });
   // WAL lets readers proceed while a writer commits; the setting is stored in the file itself.
@@ -109,7 +110,7 @@ export function createDb(databaseFile: string): Db {
   raw.pragma("synchronous = NORMAL");
   raw.pragma("foreign_keys = ON");
   // Reads only: every write then goes through another connection and moves this one's data_version, which
-  // the session cache relies on (users.service.ts).
+  // the session cache relies on (auth/session-store.sqlite.ts).
   raw.pragma("query_only = ON");
   const adapter = new PrismaBetterSQLite3({ url: `file:${databaseFile}`, timeout: 0 });
   const connect = adapter.connect.bind(adapter);
@@ -117,6 +118,7 @@ export function createDb(databaseFile: string): Db {
   const prisma = new PrismaClient({ adapter });
   let closed = false;
   return {
+    kind: "sqlite",
     prisma,
     raw,
     async close() {
