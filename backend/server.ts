@@ -24,7 +24,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   await applyMigrations(config.database);
   const db = createDb(config.database, { timeoutMs: config.dependencyTimeoutMs, logger });
   const redis = config.redisUrl ? createRedis({ url: config.redisUrl, timeoutMs: config.dependencyTimeoutMs, logger }) : null;
-  if (redis) await connectRedis(redis, logger);
+  if (redis) await connectRedis(redis);
   const hasher = createHasher({ rounds: config.bcryptRounds });
   const app = createApp({ config, db, hasher, redis, logger });
   await seedUsers(config, app.services.users, logger);

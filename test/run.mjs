@@ -7,6 +7,7 @@
 //                                                        --test-name-pattern=lock
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,6 +29,11 @@ const STOP_GRACE_MS = 30_000;
 
 const tsc = bin("typescript", "bin/tsc");
 
+// PostgreSQL and Redis come from the machine (apt). Without them the suites that need them do not run; the
+// closing line says so and how to install them, and REQUIRE_POSTGRES=1 (CI) makes their absence a failure.
+const services = createRequire(import.meta.url)("./lib/throwaway.cjs").availability();
+const needsServices = (suite) => ({ ...suite, needs: "postgres" });
+
 // The suites, in order; a new one is a new line. Either `run()` resolves { passed, failed }, or `tests` names
 // a folder of node:test files (*.test.mjs, run one at a time against the built API, so after the build)
 // with the suite's time limit (each file's describe block gets it as CROSSAUTH_SUITE_DEADLINE) and extra
@@ -35,7 +41,9 @@ const tsc = bin("typescript", "bin/tsc");
 const SUITES = [
   { name: "typecheck", run: () => exitStatus(node, [tsc, "-p", "tsconfig.json", "--noEmit"]) },
   { name: "build", run: () => exitStatus(node, [tsc, "-p", "tsconfig.build.json"]) },
-  { name: "jest", title: "jest (API tests)", run: runJest },
+  { name: "cycles", title: "import cycles (madge)", run: () => exitStatus(node, [bin("madge", "bin/cli.js"), "--circular", "--extensions", "ts", "backend"]) },
+  { name: "jest", title: "jest (API tests, SQLite)", run: () => runJest("sqlite") },
+  needsServices({ name: "jest-postgres", title: "jest (API tests, PostgreSQL + Redis)", run: () => runJest("postgres") }),
   { name: "newman", title: "newman (Postman collection)", tests: "test/newman", timeLimitMs: 6 * 60_000 },
   { name: "e2e", title: "browser (Chromium)", tests: "test/e2e", timeLimitMs: 10 * 60_000 },
   {
@@ -44,6 +52,7 @@ const SUITES = [
     timeLimitMs: 7 * 60_000,
     reporters: [["./test/reliability/report.mjs", "test-results/reliability.json"]],
   },
+  needsServices({ name: "replicas", title: "replicas (3 APIs on PostgreSQL + Redis)", tests: "test/replicas", timeLimitMs: 8 * 60_000 }),
 ];
 
 let current = null; // the running suite: { child, stopping }; detached, so its whole process group can be signalled
@@ -106,10 +115,10 @@ async function exitStatus(command, args) {
   return (await run(command, args)).code === 0 ? pass : fail;
 }
 
-async function runJest() {
-  const jestJson = path.join(results, "jest.json");
+async function runJest(database) {
+  const jestJson = path.join(results, `jest-${database}.json`);
   fs.rmSync(jestJson, { force: true });
-  await run(node, [bin("jest", "bin/jest.js"), "--json", `--outputFile=${jestJson}`]);
+  await run(node, [bin("jest", "bin/jest.js"), "--json", `--outputFile=${jestJson}`], { env: { CROSSAUTH_TEST_DATABASE: database } });
   if (!fs.existsSync(jestJson)) return fail;
   const report = JSON.parse(fs.readFileSync(jestJson, "utf8"));
   const failedSuites = report.numFailedTestSuites ?? 0;
@@ -196,9 +205,19 @@ const record = (name, counts) => {
 
 const tempBefore = ownTempEntries();
 let buildFailed = false;
+const notRun = [];
 for (const suite of selected) {
   if (interrupted) break;
   const title = suite.title ?? suite.name;
+  if (suite.needs === "postgres" && !services.ok) {
+    if (process.env.REQUIRE_POSTGRES === "1") {
+      console.log(`✗ ${title}: ${services.missing.join(" and ")} not installed, and REQUIRE_POSTGRES=1 (${services.install})`);
+      record(title, fail);
+    } else {
+      notRun.push(suite.name);
+    }
+    continue;
+  }
   console.log(`── ${title}`);
   if (suite.tests && buildFailed) {
     record(title, fail);
@@ -223,7 +242,9 @@ const passed = suites.reduce((n, s) => n + s.passed, 0);
 const failed = suites.reduce((n, s) => n + s.failed, 0);
 console.log("── summary");
 for (const s of suites) console.log(`   ${s.failed ? "✗" : "✓"} ${s.name.padEnd(28)} ${s.passed} passed, ${s.failed} failed`);
-const summary = `${passed} passed, ${failed} failed`;
+// Suites skipped for a missing server are named on the closing line itself, with the command that installs it.
+const skipped = notRun.length > 0 ? ` (not run: ${notRun.join(", ")}: ${services.missing.join(" and ")} missing; install with: ${services.install})` : "";
+const summary = `${passed} passed, ${failed} failed${skipped}`;
 fs.writeFileSync(path.join(results, "summary.txt"), summary + "\n");
 console.log(summary);
 process.exit(failed === 0 ? 0 : 1);

@@ -10,7 +10,7 @@ import { createDb } from "../db";
 import { createHasher } from "../auth/passwords";
 import { createServices } from "../services";
 import { applyMigrations } from "../db/migrate";
-import { connectRedis, createRedis } from "../db/redis";
+import { connectRedis, createRedis, RedisStartupError } from "../db/redis";
 import { AppError } from "../errors";
 import { parse } from "../http/parse";
 import { password as passwordSchema, signupBody } from "../users/users.schemas";
@@ -148,7 +148,10 @@ async function main() {
   }
 }
 
+// A database or Redis that cannot be used says so in one line (the messages never hold a URL); anything
+// else is a bug, reported with its stack.
 main().catch((err) => {
-  pino().error({ err }, "user CLI failed");
+  if (err instanceof RedisStartupError || /^Applying database migrations/.test(err?.message ?? "")) console.error(`crossauth user: ${err.message}`);
+  else pino().error({ err }, "user CLI failed");
   process.exit(1);
 });

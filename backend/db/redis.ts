@@ -44,20 +44,25 @@ export function createRedis({ url, timeoutMs, logger }: RedisOptions): RedisClie
 }
 
 /**
- * Connects before the API listens. Wrong credentials (or a URL that is not Redis) stop the start with a plain
- * message; Redis merely not answering does not: the API starts, refuses logins with 503 and reconnects.
+ * Connects before the API listens, and stops the start with a plain message when Redis cannot be used: wrong
+ * credentials, or no answer. (Once running, the API outlives Redis outages: logins answer 503 meanwhile.)
  */
-export async function connectRedis(redis: RedisClient, logger?: Logger): Promise<void> {
+export async function connectRedis(redis: RedisClient): Promise<void> {
+  // ioredis reports a refused AUTH as an "error" event and then only rejects with "Connection is closed".
+  const seen: string[] = [];
+  const remember = (err: Error) => seen.push(err.message);
+  redis.on("error", remember);
   try {
     await redis.connect();
     await redis.ping();
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    if (AUTH_FAILURE.test(message)) {
-      redis.disconnect();
-      throw new RedisStartupError(`Redis refused the credentials in REDIS_URL (${message.replace(/\s+/g, " ").slice(0, 120)})`);
-    }
-    logger?.warn({ event: "redis", state: "down", err: { message } }, "Redis is not answering yet; logins answer 503 until it does");
+    redis.disconnect();
+    const messages = [...seen, err instanceof Error ? err.message : String(err)];
+    const auth = messages.find((m) => AUTH_FAILURE.test(m));
+    if (auth) throw new RedisStartupError(`Redis refused the credentials in REDIS_URL (${auth.replace(/\s+/g, " ").slice(0, 120)})`);
+    throw new RedisStartupError(`Redis did not answer at REDIS_URL (${messages[0].replace(/\s+/g, " ").slice(0, 120)}); start it, or check the host and port`);
+  } finally {
+    redis.off("error", remember);
   }
 }
 

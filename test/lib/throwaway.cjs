@@ -93,17 +93,18 @@ async function stopPid(pid, signal, timeoutMs = 10_000) {
 }
 
 class Postgres {
-  constructor(dir, port) {
+  constructor(dir, port, password) {
     this.dir = dir;
     this.port = port;
     this.data = path.join(dir, "data");
     this.child = null;
-    /** The superuser URL of database `postgres`; append another database name with urlFor(). */
-    this.url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
+    this.credentials = password ? `postgres:${encodeURIComponent(password)}` : "postgres";
+    /** The superuser URL of database `postgres`; another database's with urlFor(). */
+    this.url = this.urlFor("postgres");
   }
 
   urlFor(database) {
-    return `postgresql://postgres@127.0.0.1:${this.port}/${database}`;
+    return `postgresql://${this.credentials}@127.0.0.1:${this.port}/${database}`;
   }
 
   /** Starts (or restarts, on the same data and port) the server and waits until it accepts connections. */
@@ -121,7 +122,7 @@ class Postgres {
       if (await canConnect(this.port)) {
         // Accepting TCP is not yet accepting logins: poll with pg_isready.
         try {
-          execFileSync(path.join(postgresBin(), "pg_isready"), ["-h", "127.0.0.1", "-p", String(this.port), "-U", "postgres"], { stdio: "ignore" });
+          execFileSync(path.join(postgresBin(), "pg_isready"), ["-h", "127.0.0.1", "-p", String(this.port), "-U", "postgres", "-d", "postgres"], { stdio: "ignore" });
           return this;
         } catch {
           /* starting up */
@@ -156,16 +157,22 @@ class Postgres {
   }
 }
 
-/** A new cluster in a fresh temp directory, started on a free port. */
-async function startPostgres() {
+/**
+ * A new cluster in a fresh temp directory, started on a free port. With `password`, logins over TCP need it
+ * (scram-sha-256), as on a real server; without, anyone on loopback is trusted.
+ */
+async function startPostgres({ password } = {}) {
   const bin = postgresBin();
   if (!bin) throw new Error(`PostgreSQL is not installed (${availability().install})`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "crossauth-pg-"));
-  const server = new Postgres(dir, await freePort());
+  const server = new Postgres(dir, await freePort(), password);
   try {
     if (isRoot()) execFileSync("chown", ["postgres:postgres", dir]);
-    const [command, args] = asPostgresUser(path.join(bin, "initdb"), ["-D", server.data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]);
+    const auth = password ? ["--auth-host=scram-sha-256", "--auth-local=trust", `--pwfile=${path.join(dir, "pw")}`] : ["-A", "trust"];
+    if (password) fs.writeFileSync(path.join(dir, "pw"), `${password}\n`, { mode: 0o644 });
+    const [command, args] = asPostgresUser(path.join(bin, "initdb"), ["-D", server.data, ...auth, "-U", "postgres", "--no-sync", "-E", "UTF8"]);
     execFileSync(command, args, { stdio: "pipe" });
+    if (password) fs.rmSync(path.join(dir, "pw"));
     return await server.start();
   } catch (err) {
     await server.destroy();
@@ -174,15 +181,17 @@ async function startPostgres() {
 }
 
 class RedisServer {
-  constructor(dir, port) {
+  constructor(dir, port, password) {
     this.dir = dir;
     this.port = port;
-    this.url = `redis://127.0.0.1:${port}`;
+    this.password = password;
+    this.url = password ? `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`;
     this.child = null;
   }
 
   async start() {
-    this.child = spawn(redisBin(), ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", this.dir], { stdio: "ignore" });
+    const auth = this.password ? ["--requirepass", this.password] : [];
+    this.child = spawn(redisBin(), ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", this.dir, ...auth], { stdio: "ignore" });
     this.child.on("error", () => undefined);
     const deadline = Date.now() + 15_000;
     while (!(await canConnect(this.port))) {
@@ -205,10 +214,10 @@ class RedisServer {
   }
 }
 
-async function startRedis() {
+async function startRedis({ password } = {}) {
   if (!redisBin()) throw new Error(`redis-server is not installed (${availability().install})`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "crossauth-redis-"));
-  const server = new RedisServer(dir, await freePort());
+  const server = new RedisServer(dir, await freePort(), password);
   try {
     return await server.start();
   } catch (err) {
