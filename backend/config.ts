@@ -3,6 +3,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import util from "node:util";
 import { z } from "zod";
 import { passwordProblem, shapeProblem } from "./auth/password-policy";
 import { uid as uidSchema } from "./users/users.schemas";
@@ -175,6 +176,22 @@ function loadOrCreateDevSecret(dataDir: string, warnings: string[]): string {
   fs.writeFileSync(secretFile, secret + "\n", { mode: 0o600 });
   warnings.push(`JWT_SECRET is not set: generated a development secret in ${secretFile}. Set JWT_SECRET (32+ characters) in production.`);
   return secret;
+}
+
+/**
+ * The process environment with the project's `.env` (if any) underneath: a variable set in the environment
+ * wins over the file. CROSSAUTH_ENV_FILE=off ignores the file (the test suites set it, so a developer's .env
+ * cannot change what they test); CROSSAUTH_ENV_FILE=<path> reads another file.
+ */
+export function readEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const choice = env.CROSSAUTH_ENV_FILE;
+  if (choice === "off") return env;
+  const file = choice ? path.resolve(choice) : path.join(PROJECT_ROOT, ".env");
+  if (!fs.existsSync(file)) {
+    if (choice) throw new ConfigError([`CROSSAUTH_ENV_FILE: ${file} does not exist`]);
+    return env;
+  }
+  return { ...util.parseEnv(fs.readFileSync(file, "utf8")), ...env };
 }
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env) {

@@ -3,12 +3,12 @@
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import pino from "pino";
-import { loadConfig, PROJECT_ROOT } from "./config";
+import { loadConfig, readEnvironment, PROJECT_ROOT } from "./config";
 import { createFrontendServer } from "./frontend-server";
 import { exitOnStartupFailure, startApi } from "./server";
 
 async function main() {
-  const config = loadConfig(process.env);
+  const config = loadConfig(readEnvironment());
   const logger = pino({ level: config.logLevel });
   const api = await startApi(config, logger);
   // The pages find an API on port 8587 by themselves; any other port is written into their api-uri tag.

@@ -2,7 +2,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import pino, { type Logger } from "pino";
-import { ConfigError, loadConfig, type Config } from "./config";
+import { ConfigError, loadConfig, readEnvironment, type Config } from "./config";
 import { createDb } from "./db";
 import { connectRedis, createRedis, RedisStartupError } from "./db/redis";
 import { createHasher } from "./auth/passwords";
@@ -97,7 +97,7 @@ export function exitOnStartupFailure(err: unknown): never {
 }
 
 async function main() {
-  const config = loadConfig(process.env);
+  const config = loadConfig(readEnvironment());
   const logger = pino({ level: config.logLevel });
   const api = await startApi(config, logger);
   logger.info({ url: api.url, env: config.env, allowedOrigins: config.allowedOrigins }, `crossauth API listening on ${api.url}`);

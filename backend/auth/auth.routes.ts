@@ -28,7 +28,7 @@ export function authRoutes(router: AppRouter, s: AuthServices): void {
       // Read again inside the account's queue: a password changed while this login waited is the one checked.
       const found = await s.sessionStore.findForLogin(uid);
       // Unknown uids still cost one bcrypt comparison, so timing does not reveal which uids exist.
-      const ok = found ? await s.hasher.compare(password, found.passwordHash) : await s.hasher.compareDummy(password);
+      const ok = found?.passwordHash ? await s.hasher.compare(password, found.passwordHash) : await s.hasher.compareDummy(password);
       return ok ? found : null;
     });
     if (!user) {
@@ -36,7 +36,7 @@ export function authRoutes(router: AppRouter, s: AuthServices): void {
       throw new AppError("INVALID_CREDENTIALS");
     }
     // Awaited (one more hash, once per account after a BCRYPT_ROUNDS change) so shutdown never cuts it off.
-    await s.users.rehashIfNeeded(user.id, user.passwordHash, password).then(
+    await s.users.rehashIfNeeded(user.id, user.passwordHash as string, password).then(
       (rehashed) => rehashed && log.info({ event: "password_rehashed", uid: user.uid }, "password hash moved to the configured cost"),
       (err) => log.warn({ err, uid: user.uid }, "could not rehash the password at the configured cost"),
     );

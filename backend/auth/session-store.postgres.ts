@@ -9,7 +9,10 @@ import type { SessionVersion } from "./session-version";
 
 const CACHED_SESSIONS = 10_000;
 const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
-const USER_COLUMNS = `id, uid, name, email, role, to_char("createdAt", ${ISO}), to_char("updatedAt", ${ISO}), "tokenVersion"`;
+// The public user (user.model.ts) and its token version, in this order.
+const USER_COLUMNS = `id, uid, name, email, role, "emailVerifiedAt" IS NOT NULL,
+  EXISTS (SELECT 1 FROM "TotpFactor" f WHERE f."userId" = "User".id AND f."confirmedAt" IS NOT NULL),
+  to_char("createdAt", ${ISO}), to_char("updatedAt", ${ISO}), "tokenVersion"`;
 
 const SESSION_LOOKUP = {
   name: "crossauth_session_lookup",
@@ -22,7 +25,9 @@ const LOGIN_LOOKUP = {
   rowMode: "array" as const,
 };
 
-type UserColumns = [id: number, uid: string, name: string, email: string | null, role: Role, createdAt: string, updatedAt: string, tokenVersion: number];
+type UserColumns = [id: number, uid: string, name: string, email: string | null, role: Role, emailVerified: boolean, mfaEnabled: boolean, createdAt: string, updatedAt: string, tokenVersion: number];
+
+const userOf = ([id, uid, name, email, role, emailVerified, mfaEnabled, createdAt, updatedAt]: readonly [...UserColumns, ...unknown[]]) => ({ id, uid, name, email, role, emailVerified, mfaEnabled, createdAt, updatedAt });
 
 export function createPostgresSessionStore(db: Pick<PostgresDb, "pool">, version: SessionVersion | null): SessionStore {
   const { pool } = db;
@@ -32,8 +37,8 @@ export function createPostgresSessionStore(db: Pick<PostgresDb, "pool">, version
   async function lookup(userId: number, jti: string): Promise<Session | null> {
     const { rows } = await pool.query<[...UserColumns, boolean]>({ ...SESSION_LOOKUP, values: [jti, userId] });
     if (rows.length === 0) return null;
-    const [id, uid, name, email, role, createdAt, updatedAt, tokenVersion, revoked] = rows[0];
-    return Object.freeze({ user: Object.freeze({ id, uid, name, email, role, createdAt, updatedAt }), tokenVersion, revoked });
+    const row = rows[0];
+    return Object.freeze({ user: Object.freeze(userOf(row)), tokenVersion: row[9], revoked: row[10] });
   }
 
   return {
@@ -56,10 +61,10 @@ export function createPostgresSessionStore(db: Pick<PostgresDb, "pool">, version
     },
 
     async findForLogin(uid) {
-      const { rows } = await pool.query<[...UserColumns, string]>({ ...LOGIN_LOOKUP, values: [uidKeyOf(uid)] });
+      const { rows } = await pool.query<[...UserColumns, string | null]>({ ...LOGIN_LOOKUP, values: [uidKeyOf(uid)] });
       if (rows.length === 0) return null;
-      const [id, uidValue, name, email, role, createdAt, updatedAt, tokenVersion, passwordHash] = rows[0];
-      return { id, uid: uidValue, name, email, role, createdAt, updatedAt, tokenVersion, passwordHash } satisfies LoginRecord;
+      const row = rows[0];
+      return { ...userOf(row), tokenVersion: row[9], passwordHash: row[10] } satisfies LoginRecord;
     },
 
     async ping() {

@@ -15,16 +15,21 @@ export function storedDateToIso(stored: string): string {
   return stored.length === 29 && stored.endsWith("+00:00") ? `${stored.slice(0, 23)}Z` : new Date(stored).toISOString();
 }
 
-type SessionRow = [id: number, uid: string, name: string, email: string | null, role: Role, createdAt: string, updatedAt: string, tokenVersion: number, revoked: number];
+// The public user (user.model.ts) and its token version, in this order.
+const USER_COLUMNS = `id, uid, name, email, role, emailVerifiedAt IS NOT NULL,
+  EXISTS (SELECT 1 FROM TotpFactor WHERE TotpFactor.userId = User.id AND confirmedAt IS NOT NULL), createdAt, updatedAt, tokenVersion`;
+type UserColumns = [id: number, uid: string, name: string, email: string | null, role: Role, emailVerified: number, mfaEnabled: number, createdAt: string, updatedAt: string, tokenVersion: number];
+
+function userOf([id, uid, name, email, role, emailVerified, mfaEnabled, createdAt, updatedAt]: readonly [...UserColumns, ...unknown[]]) {
+  return { id, uid, name, email, role, emailVerified: emailVerified === 1, mfaEnabled: mfaEnabled === 1, createdAt: storedDateToIso(createdAt), updatedAt: storedDateToIso(updatedAt) };
+}
 
 export function createSqliteSessionStore(db: Pick<SqliteDb, "raw">): SessionStore {
   const { raw } = db;
   // Raw mode (rows as arrays): better-sqlite3 builds them faster than objects, and this runs on cache misses.
   const sessionLookup = raw
     .prepare<[string, number]>(
-      `SELECT id, uid, name, email, role, createdAt, updatedAt, tokenVersion,
-              EXISTS (SELECT 1 FROM RevokedToken WHERE jti = ?) AS revoked
-         FROM User WHERE id = ?`,
+      `SELECT ${USER_COLUMNS}, EXISTS (SELECT 1 FROM RevokedToken WHERE jti = ?) FROM User WHERE id = ?`,
     )
     .raw(true);
   /**
@@ -36,9 +41,7 @@ export function createSqliteSessionStore(db: Pick<SqliteDb, "raw">): SessionStor
   const dataVersion = raw.prepare("PRAGMA data_version").pluck();
   const sessions = new Map<string, Session>();
   let sessionsVersion: unknown = dataVersion.get();
-  const loginLookup = raw.prepare<[string]>(
-    "SELECT id, uid, name, email, role, createdAt, updatedAt, tokenVersion, passwordHash FROM User WHERE uidKey = ?",
-  );
+  const loginLookup = raw.prepare<[string]>(`SELECT ${USER_COLUMNS}, passwordHash FROM User WHERE uidKey = ?`).raw(true);
   const ping = raw.prepare("SELECT count(*) AS n FROM (SELECT 1 FROM User LIMIT 1)");
 
   return {
@@ -51,11 +54,9 @@ export function createSqliteSessionStore(db: Pick<SqliteDb, "raw">): SessionStor
       const cached = sessions.get(jti);
       if (cached !== undefined && cached.user.id === userId) return cached;
 
-      const row = sessionLookup.get(jti, userId) as SessionRow | undefined;
+      const row = sessionLookup.get(jti, userId) as [...UserColumns, revoked: number] | undefined;
       if (!row) return null;
-      const [id, uid, name, email, role, createdAt, updatedAt, tokenVersion, revoked] = row;
-      const user = Object.freeze({ id, uid, name, email, role, createdAt: storedDateToIso(createdAt), updatedAt: storedDateToIso(updatedAt) });
-      const session = Object.freeze({ user, tokenVersion, revoked: revoked === 1 });
+      const session = Object.freeze({ user: Object.freeze(userOf(row)), tokenVersion: row[9], revoked: row[10] === 1 });
       if (sessions.size >= CACHED_SESSIONS) sessions.delete(sessions.keys().next().value as string);
       sessions.set(jti, session);
       return session;
@@ -63,8 +64,8 @@ export function createSqliteSessionStore(db: Pick<SqliteDb, "raw">): SessionStor
 
     // One indexed read on the raw connection: through Prisma it held the event loop ~250 µs per login.
     async findForLogin(uid) {
-      const row = loginLookup.get(uidKeyOf(uid)) as LoginRecord | undefined;
-      return row ? { ...row, createdAt: storedDateToIso(row.createdAt), updatedAt: storedDateToIso(row.updatedAt) } : null;
+      const row = loginLookup.get(uidKeyOf(uid)) as [...UserColumns, passwordHash: string | null] | undefined;
+      return row ? { ...userOf(row), tokenVersion: row[9], passwordHash: row[10] } : null;
     },
 
     ping() {

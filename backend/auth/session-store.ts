@@ -14,11 +14,12 @@ export interface Session {
 /** The user a login names, with what the password check and the new token need. */
 export interface LoginRecord extends PublicUser {
   tokenVersion: number;
-  passwordHash: string;
+  /** Null for an account without a password (made by Sign in with GitHub). */
+  passwordHash: string | null;
 }
 
 /** The Prisma models whose rows a Session shows: a write to them must reach every replica's cache. */
-export const SESSION_MODELS = ["User", "RevokedToken"] as const;
+export const SESSION_MODELS = ["User", "RevokedToken", "TotpFactor"] as const;
 
 /** A synchronous store (SQLite) answers without a promise: an `await` per request is measurable here. */
 export type MaybePromise<T> = T | Promise<T>;

@@ -5,7 +5,7 @@ import { Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { z } from "zod";
-import { ConfigError, loadConfig } from "../config";
+import { ConfigError, loadConfig, readEnvironment } from "../config";
 import { createDb } from "../db";
 import { createHasher } from "../auth/passwords";
 import { createServices } from "../services";
@@ -83,7 +83,7 @@ async function main() {
 
   let config;
   try {
-    config = loadConfig(process.env);
+    config = loadConfig(readEnvironment());
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message);
     throw err;

@@ -27,8 +27,7 @@ interface Migration {
   checksum: string;
 }
 
-function committedMigrations(kind: DatabaseConfig["kind"]): Migration[] {
-  const dir = MIGRATIONS[kind];
+function committedMigrations(kind: DatabaseConfig["kind"], dir = MIGRATIONS[kind]): Migration[] {
   return fs
     .readdirSync(dir)
     .filter((name) => fs.existsSync(path.join(dir, name, "migration.sql")))
@@ -50,7 +49,13 @@ const POSTGRES_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
   "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(), "applied_steps_count" INTEGER NOT NULL DEFAULT 0)`;
 const APPLIED = `SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
 
-function migrateSqlite(file: string): string[] {
+/** AUTOINCREMENT counters by table (SQLite keeps them in sqlite_sequence, which exists once one is used). */
+function sqliteSequences(db: Database.Database): Map<string, number> {
+  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").get()) return new Map();
+  return new Map((db.prepare("SELECT name, seq FROM sqlite_sequence").all() as Array<{ name: string; seq: number }>).map((r) => [r.name, r.seq]));
+}
+
+function migrateSqlite(file: string, dir?: string): string[] {
   prepareDatabaseFile(file);
   const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
   try {
@@ -61,7 +66,11 @@ function migrateSqlite(file: string): string[] {
     const apply = db.transaction(() => {
       db.exec(SQLITE_TABLE);
       const applied = new Set((db.prepare(APPLIED).all() as Array<{ migration_name: string }>).map((r) => r.migration_name));
-      const pending = committedMigrations("sqlite").filter((m) => !applied.has(m.name));
+      const pending = committedMigrations("sqlite", dir).filter((m) => !applied.has(m.name));
+      // A migration that rebuilds a table (copy, drop, rename) restarts its AUTOINCREMENT counter at the
+      // highest id left: the id of the newest deleted user would be given out again, and an unexpired token
+      // of that user would name the new one. The counters are put back after the migrations.
+      const counters = sqliteSequences(db);
       const record = db.prepare(
         `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, finished_at, applied_steps_count) VALUES (?, ?, ?, ?, ?, 1)`,
       );
@@ -69,6 +78,13 @@ function migrateSqlite(file: string): string[] {
         const started = new Date().toISOString();
         db.exec(migration.sql);
         record.run(crypto.randomUUID(), migration.checksum, migration.name, started, new Date().toISOString());
+      }
+      const restore = db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = ? AND seq < ?");
+      for (const [table, seq] of counters) {
+        if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table)) continue;
+        if (restore.run(seq, table, seq).changes === 0 && !db.prepare("SELECT 1 FROM sqlite_sequence WHERE name = ?").get(table)) {
+          db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)").run(table, seq);
+        }
       }
       const broken = db.prepare("PRAGMA foreign_key_check").all();
       if (broken.length > 0) throw new Error(`the migrations left ${broken.length} rows with broken foreign keys`);
@@ -81,7 +97,7 @@ function migrateSqlite(file: string): string[] {
   }
 }
 
-async function migratePostgres(database: Extract<DatabaseConfig, { kind: "postgres" }>): Promise<string[]> {
+async function migratePostgres(database: Extract<DatabaseConfig, { kind: "postgres" }>, dir?: string): Promise<string[]> {
   // No query timeout: a migration may legitimately take long, and waiting for another replica's lock too.
   const config = poolConfig({ ...database, timeoutMs: 30_000 });
   const client = new pg.Client({ ...config, query_timeout: undefined, options: `${config.options} -c statement_timeout=0 -c lock_timeout=0` });
@@ -91,7 +107,7 @@ async function migratePostgres(database: Extract<DatabaseConfig, { kind: "postgr
     if (database.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${database.schema}"`);
     await client.query(POSTGRES_TABLE);
     const applied = new Set((await client.query<{ migration_name: string }>(APPLIED)).rows.map((r) => r.migration_name));
-    const pending = committedMigrations("postgres").filter((m) => !applied.has(m.name));
+    const pending = committedMigrations("postgres", dir).filter((m) => !applied.has(m.name));
     for (const migration of pending) {
       // Each migration with its record in one transaction: PostgreSQL's DDL is transactional.
       await client.query("BEGIN");
@@ -115,10 +131,13 @@ async function migratePostgres(database: Extract<DatabaseConfig, { kind: "postgr
   }
 }
 
-/** Applies every pending migration; returns the names applied (none when the database is up to date). */
-export async function applyMigrations(database: DatabaseConfig): Promise<string[]> {
+/**
+ * Applies every pending migration; returns the names applied (none when the database is up to date).
+ * `migrationsDir` replaces the committed folder (tests upgrade a database from an older set).
+ */
+export async function applyMigrations(database: DatabaseConfig, { migrationsDir }: { migrationsDir?: string } = {}): Promise<string[]> {
   try {
-    return database.kind === "sqlite" ? migrateSqlite(database.file) : await migratePostgres(database);
+    return database.kind === "sqlite" ? migrateSqlite(database.file, migrationsDir) : await migratePostgres(database, migrationsDir);
   } catch (err) {
     const where = database.kind === "sqlite" ? database.file : "the PostgreSQL database (DATABASE_URL)";
     throw new Error(`Applying database migrations to ${where} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
@@ -128,7 +147,7 @@ export async function applyMigrations(database: DatabaseConfig): Promise<string[
 // `npm run db:migrate`: the migrations alone, with the API's configuration.
 if (require.main === module) {
   import("../config")
-    .then(({ loadConfig }) => applyMigrations(loadConfig(process.env).database))
+    .then(({ loadConfig, readEnvironment }) => applyMigrations(loadConfig(readEnvironment()).database))
     .then((applied) => console.log(applied.length ? `applied: ${applied.join(", ")}` : "the database is up to date"))
     .catch((err) => {
       console.error(err instanceof Error ? err.message : err);

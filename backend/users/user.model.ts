@@ -8,6 +8,10 @@ export interface PublicUser {
   name: string;
   email: string | null;
   role: Role;
+  /** The current address was proven by a link sent to it (docs/recovery.md). */
+  emailVerified: boolean;
+  /** Logins need a second factor (docs/two-factor.md). */
+  mfaEnabled: boolean;
   createdAt: string;
   updatedAt: string;
 }

@@ -7,18 +7,40 @@ import { fieldError } from "../http/parse";
 import { Prisma } from "../../generated/sqlite/client";
 import { uidKeyOf, type PublicUser, type Role } from "./user.model";
 
-const publicFields = { id: true, uid: true, name: true, email: true, role: true, createdAt: true, updatedAt: true } as const;
+export const publicFields = {
+  id: true,
+  uid: true,
+  name: true,
+  email: true,
+  role: true,
+  emailVerifiedAt: true,
+  totpFactor: { select: { confirmedAt: true } },
+  createdAt: true,
+  updatedAt: true,
+} as const;
 
-type PrismaPublicUser = { id: number; uid: string; name: string; email: string | null; role: string; createdAt: Date; updatedAt: Date };
+type PrismaPublicUser = {
+  id: number;
+  uid: string;
+  name: string;
+  email: string | null;
+  role: string;
+  emailVerifiedAt: Date | null;
+  totpFactor: { confirmedAt: Date | null } | null;
+  createdAt: Date;
+  updatedAt: Date;
+};
 
 /** Picks the public fields only: whatever else a query selected (hash, token version) never leaks. */
-function toPublic(u: PrismaPublicUser): PublicUser {
+export function toPublic(u: PrismaPublicUser): PublicUser {
   return {
     id: u.id,
     uid: u.uid,
     name: u.name,
     email: u.email,
     role: u.role as Role,
+    emailVerified: u.emailVerifiedAt !== null,
+    mfaEnabled: u.totpFactor?.confirmedAt != null,
     createdAt: u.createdAt.toISOString(),
     updatedAt: u.updatedAt.toISOString(),
   };
@@ -74,7 +96,11 @@ export function createUsersService({ db, hasher, now = Date.now }: { db: Db; has
     const data: Prisma.UserUpdateInput = {};
     if (patch.uid !== undefined) Object.assign(data, { uid: patch.uid, uidKey: uidKeyOf(patch.uid) });
     if (patch.name !== undefined) data.name = patch.name;
-    if (patch.email !== undefined) data.email = patch.email;
+    if (patch.email !== undefined) {
+      // A new address is unproven, and links sent to the old one stop working.
+      Object.assign(data, { email: patch.email, emailKey: patch.email?.toLowerCase() ?? null, emailVerifiedAt: null });
+      data.oneTimeTokens = { deleteMany: { purpose: { in: ["email_verify", "password_reset"] } } };
+    }
     if (patch.role !== undefined && patch.role !== current.role) data.role = patch.role;
     if (patch.password !== undefined) data.passwordHash = await hashNewPassword(patch.password, [current.uid, patch.uid ?? ""]);
     // A new role or password ends every existing session of this user (docs/api.md › Routes).
@@ -93,7 +119,8 @@ export function createUsersService({ db, hasher, now = Date.now }: { db: Db; has
   return {
     async verifyPassword(userId: number, password: string): Promise<boolean> {
       const user = await prisma.user.findUnique({ where: { id: userId }, select: { passwordHash: true } });
-      if (!user) return hasher.compareDummy(password);
+      // No account, or one without a password (made by Sign in with GitHub): the same cost, the same "no".
+      if (!user?.passwordHash) return hasher.compareDummy(password);
       return hasher.compare(password, user.passwordHash);
     },
 
@@ -110,6 +137,7 @@ export function createUsersService({ db, hasher, now = Date.now }: { db: Db; has
             uidKey: uidKeyOf(input.uid),
             name: input.name,
             email: input.email ?? null,
+            emailKey: input.email?.toLowerCase() ?? null,
             role: input.role ?? "User",
             passwordHash,
           },

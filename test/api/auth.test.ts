@@ -12,7 +12,7 @@ describe("POST /api/authenticate", () => {
     const res = await t.http().post("/api/authenticate").send({ uid: "admin", password: "password" });
     expect(res.status).toBe(200);
     expect(res.body.message).toBe("Authentication for admin successful");
-    expect(Object.keys(res.body.user).sort()).toEqual(["createdAt", "email", "id", "name", "role", "uid", "updatedAt"]);
+    expect(Object.keys(res.body.user).sort()).toEqual(["createdAt", "email", "emailVerified", "id", "mfaEnabled", "name", "role", "uid", "updatedAt"]);
     expect(res.body.user).toMatchObject({ uid: "admin", role: "Admin", name: "Admin" });
     expect(JSON.stringify(res.body)).not.toMatch(/\$2[aby]\$|passwordHash|tokenVersion/);
   });
@@ -105,7 +105,7 @@ describe("GET /api/id", () => {
     const res = await t.http().get("/api/id").set("Cookie", cookie);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ uid: "user", role: "User" });
-    expect(Object.keys(res.body).sort()).toEqual(["createdAt", "email", "id", "name", "role", "uid", "updatedAt"]);
+    expect(Object.keys(res.body).sort()).toEqual(["createdAt", "email", "emailVerified", "id", "mfaEnabled", "name", "role", "uid", "updatedAt"]);
   });
 
   it("returns 401 TOKEN_MISSING without a cookie", async () => {

@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ConfigError, envSchema, loadConfig, PROJECT_ROOT } from "../../backend/config";
+import { ConfigError, envSchema, loadConfig, PROJECT_ROOT, readEnvironment } from "../../backend/config";
 import { tempDir } from "./helpers";
 
 const strongSecret = "Jc8qZ2vTn5WkR0yLb7pXe4HsG1uMd9aF3oQi6tNw-Vz_";
@@ -126,5 +126,16 @@ describe(".env.example", () => {
     const text = fs.readFileSync(path.join(PROJECT_ROOT, ".env.example"), "utf8");
     const env = Object.fromEntries(text.split("\n").filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split(/=(.*)/s).slice(0, 2)));
     expect(() => loadConfig({ ...env, JWT_SECRET: strongSecret })).not.toThrow();
+  });
+});
+
+describe(".env", () => {
+  it("is read underneath the environment: a variable set in the environment wins", () => {
+    const file = path.join(tempDir("dotenv"), ".env");
+    fs.writeFileSync(file, "PORT=9999\nLOG_LEVEL=warn\n# a comment\nALLOWED_ORIGINS=https://from-file.example\n");
+    const env = readEnvironment({ CROSSAUTH_ENV_FILE: file, LOG_LEVEL: "error" });
+    expect(env).toMatchObject({ PORT: "9999", LOG_LEVEL: "error", ALLOWED_ORIGINS: "https://from-file.example" });
+    expect(readEnvironment({ CROSSAUTH_ENV_FILE: "off", PORT: "1" })).toEqual({ CROSSAUTH_ENV_FILE: "off", PORT: "1" });
+    expect(() => readEnvironment({ CROSSAUTH_ENV_FILE: path.join(path.dirname(file), "missing.env") })).toThrow(ConfigError);
   });
 });

@@ -9,6 +9,8 @@ import { applyMigrations } from "../../backend/db/migrate";
 const { startPostgres, startRedis } = require("../lib/throwaway.cjs");
 
 export default async function globalSetup() {
+  // Processes the tests start (the CLI) must not read a developer's .env in the checkout.
+  process.env.CROSSAUTH_ENV_FILE = "off";
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "crossauth-jest-"));
   const template = path.join(dir, "template.db");
   await applyMigrations({ kind: "sqlite", file: template });

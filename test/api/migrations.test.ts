@@ -83,3 +83,45 @@ if (dialect === "postgres") {
     }
   }, 60_000);
 }
+
+it("upgrades a database made by the first migration: no user id is given out again, addresses become findable", async () => {
+  const database = await emptyDatabase();
+  try {
+    const olderSet = path.join(tempDir("migrations"), "migrations");
+    fs.mkdirSync(olderSet);
+    fs.cpSync(path.join(migrationsDir, committed[0]), path.join(olderSet, committed[0]), { recursive: true });
+    expect(await applyMigrations(database.config, { migrationsDir: olderSet })).toEqual([committed[0]]);
+
+    const run = await connect(database.config);
+    try {
+      const insert = (uid: string, email: string | null) =>
+        run(`INSERT INTO "User" (uid, "uidKey", name, email, role, "passwordHash", "tokenVersion", "createdAt", "updatedAt") VALUES ('${uid}', '${uid}', 'Someone', ${email ? `'${email}'` : "NULL"}, 'User', 'x', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`);
+      await insert("first", "Ada@Example.COM");
+      await insert("second", null);
+      await insert("newest", null);
+      await run(`DELETE FROM "User" WHERE uid = 'newest'`);
+
+      expect(await applyMigrations(database.config)).toEqual(committed.slice(1));
+      await insert("after", null);
+      const rows = (await run(`SELECT id, uid, "emailKey" FROM "User" ORDER BY id`)) as Array<{ id: number; uid: string; emailKey: string | null }>;
+      expect(rows.map((r) => [r.uid, r.emailKey])).toEqual([["first", "ada@example.com"], ["second", null], ["after", null]]);
+      expect(rows[2].id).toBe(4); // not 3: that was the deleted user's
+    } finally {
+      await run.close();
+    }
+  } finally {
+    await database.drop();
+  }
+}, 60_000);
+
+/** A plain connection to a test database: run(sql) resolves its rows; close() ends it. */
+async function connect(config: DatabaseConfig) {
+  if (config.kind === "sqlite") {
+    const Database = (await import("better-sqlite3")).default;
+    const db = new Database(config.file);
+    return Object.assign(async (sql: string) => (/^\s*select/i.test(sql) ? db.prepare(sql).all() : (db.exec(sql), [])), { close: async () => db.close() });
+  }
+  const client = new pg.Client({ connectionString: config.url });
+  await client.connect();
+  return Object.assign(async (sql: string) => (await client.query(sql)).rows, { close: () => client.end() });
+}

@@ -8,7 +8,7 @@ beforeEach(async () => {
 });
 afterEach(() => t.close());
 
-const publicKeys = ["createdAt", "email", "id", "name", "role", "uid", "updatedAt"];
+const publicKeys = ["createdAt", "email", "emailVerified", "id", "mfaEnabled", "name", "role", "uid", "updatedAt"];
 
 describe("POST /api/user (signup)", () => {
   it("creates a User and answers 201 with the public user and no cookie", async () => {
