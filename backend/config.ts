@@ -7,6 +7,7 @@ import util from "node:util";
 import { z } from "zod";
 import { passwordProblem, shapeProblem } from "./auth/password-policy";
 import { uid as uidSchema } from "./users/users.schemas";
+import { accountsConfig, accountsEnvSchema } from "./config.accounts";
 
 export const PROJECT_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? "../.." : "..");
 
@@ -83,6 +84,7 @@ export const envSchema = z.object({
   BODY_LIMIT: byteSize,
   SHUTDOWN_TIMEOUT_SECONDS: int(10, 0, 600),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  ...accountsEnvSchema,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -253,6 +255,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     }
   }
 
+  const accounts = accountsConfig(env, { production, port: env.PORT, allowedOrigins, dataDir, problems, warnings });
+
   const devDefaults = !production;
   const adminUid = env.ADMIN_UID ?? (devDefaults ? "admin" : undefined);
   const adminPassword = env.ADMIN_PASSWORD ?? (devDefaults ? DEV_ADMIN_PASSWORD : undefined);
@@ -314,6 +318,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     bodyLimit: env.BODY_LIMIT,
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
     logLevel: env.LOG_LEVEL,
+    ...accounts,
     warnings,
     /** Warnings that must not be missed (logged as errors): dangerous, yet not refused outside production. */
     loudWarnings,

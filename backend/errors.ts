@@ -26,6 +26,29 @@ export const ERROR_CODES = {
   HEADERS_TOO_LARGE: { status: 431, message: "The request headers are too large" },
   METHOD_NOT_ALLOWED: { status: 405, message: "Method not allowed" },
   RATE_LIMITED: { status: 429, message: "Too many attempts, please wait and try again" },
+  // Account recovery and e-mail verification (docs/recovery.md)
+  RESET_TOKEN_INVALID: { status: 400, message: "This password reset link is invalid, used or expired; ask for a new one" },
+  VERIFY_TOKEN_INVALID: { status: 400, message: "This verification link is invalid, used or expired; ask for a new one" },
+  EMAIL_MISSING: { status: 400, message: "Your account has no e-mail address; add one first" },
+  EMAIL_ALREADY_VERIFIED: { status: 409, message: "Your e-mail address is already verified" },
+  MAIL_UNAVAILABLE: { status: 503, message: "This server cannot send e-mail right now" },
+  // Two-factor authentication (docs/two-factor.md)
+  MFA_REQUIRED: { status: 401, message: "Enter the code from your authenticator app" },
+  MFA_CODE_INVALID: { status: 401, message: "That code is not right; check your authenticator app and try again" },
+  MFA_CHALLENGE_INVALID: { status: 401, message: "This sign-in has expired or was used; start again with your password" },
+  MFA_ALREADY_ENABLED: { status: 409, message: "Two-factor authentication is already on" },
+  MFA_UNAVAILABLE: { status: 503, message: "Two-factor authentication is not available on this server" },
+  REAUTH_REQUIRED: { status: 401, message: "Please sign in again to confirm it is you" },
+  // Passkeys (docs/passkeys.md)
+  PASSKEY_INVALID: { status: 400, message: "The passkey could not be verified" },
+  CHALLENGE_INVALID: { status: 400, message: "This passkey request has expired or was used; try again" },
+  PASSKEYS_UNAVAILABLE: { status: 400, message: "Passkeys cannot be used from this page" },
+  // Sign in with GitHub (docs/github.md)
+  REDIRECT_NOT_ALLOWED: { status: 400, message: "That return address is not one of this service's pages" },
+  LOGIN_CODE_INVALID: { status: 400, message: "This sign-in code is invalid, used or expired; start again" },
+  OAUTH_STATE_INVALID: { status: 400, message: "This sign-in with GitHub has expired or did not start here; start again" },
+  OAUTH_ACCOUNT_EXISTS: { status: 409, message: "An account already uses this; log in with your password and link GitHub from your profile" },
+  LAST_LOGIN_METHOD: { status: 409, message: "This is your last way to sign in: add a password, a passkey or GitHub first" },
   UNAVAILABLE: { status: 503, message: "The service is temporarily unavailable, please try again" },
   INTERNAL: { status: 500, message: "Something went wrong on our side" },
 } as const satisfies Record<string, { status: number; message: string }>;

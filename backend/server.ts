@@ -11,6 +11,8 @@ import { applyMigrations } from "./db/migrate";
 import { seedUsers } from "./seed";
 import { answerClientError } from "./http/client-error";
 
+const HOUSEKEEPING_INTERVAL_MS = 5 * 60_000;
+
 export interface RunningApi {
   url: string;
   server: http.Server;
@@ -56,6 +58,11 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     server.listen(config.port, config.host, resolve);
   });
   const { port } = server.address() as AddressInfo;
+  // Expired one-time tokens are useless: swept every few minutes (replicas sweeping at once is harmless).
+  const housekeeping = setInterval(() => {
+    app.services.oneTimeTokens.purgeExpired().catch((err) => logger.warn({ err }, "could not purge expired one-time tokens"));
+  }, HOUSEKEEPING_INTERVAL_MS);
+  housekeeping.unref();
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
 
@@ -78,6 +85,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
       await closed;
       if (running > 0) await Promise.race([new Promise<void>((resolve) => (allDone = resolve)), deadlinePassed]);
       clearInterval(idleSweep);
+      clearInterval(housekeeping);
       clearTimeout(deadline);
       await hasher.destroy();
       await db.close();

@@ -13,6 +13,7 @@ import { createSqliteSessionStore } from "./auth/session-store.sqlite";
 import { createPostgresSessionStore } from "./auth/session-store.postgres";
 import { createSessionVersion } from "./auth/session-version";
 import { createUsersService } from "./users/users.service";
+import { createOneTimeTokens } from "./auth/one-time-tokens";
 import { createTokenRequired } from "./middleware/token-required";
 
 export interface AppDeps {
@@ -35,9 +36,11 @@ export function createServices({ config, db: database, hasher, redis = null, log
   const db = sessionVersion ? announcingWrites(database, SESSION_MODELS, () => sessionVersion.bump()) : database;
   const sessionStore = db.kind === "sqlite" ? createSqliteSessionStore(db) : createPostgresSessionStore(db, sessionVersion);
   const users = createUsersService({ db, hasher, now });
+  const oneTimeTokens = createOneTimeTokens({ db, now });
   return {
     config,
     logger,
+    now,
     hasher,
     db,
     redis,
@@ -45,6 +48,7 @@ export function createServices({ config, db: database, hasher, redis = null, log
     cookie,
     sessionStore,
     users,
+    oneTimeTokens,
     tokenRequired: createTokenRequired({ tokens, cookie, sessionStore }),
     loginIpLimit: createIpLimiter(config.rateLimitLoginPerIp, "login", redis),
     signupIpLimit: createIpLimiter(config.rateLimitSignupPerIp, "signup", redis),

@@ -6,6 +6,7 @@ import type { Services } from "../services";
 import { uid as uidSchema } from "../users/users.schemas";
 import { loginBody } from "./auth.schemas";
 import { accountKey } from "./limits";
+import { completeLogin } from "./login";
 import { authenticate, authenticateRequest, readToken, type AuthenticatedSession } from "./sessions";
 
 type AuthServices = Pick<Services, "loginIpLimit" | "accountLock" | "sessionStore" | "hasher" | "tokens" | "cookie" | "users">;
@@ -40,12 +41,7 @@ export function authRoutes(router: AppRouter, s: AuthServices): void {
       (rehashed) => rehashed && log.info({ event: "password_rehashed", uid: user.uid }, "password hash moved to the configured cost"),
       (err) => log.warn({ err, uid: user.uid }, "could not rehash the password at the configured cost"),
     );
-    // Always a fresh token (new jti), whatever cookie the request carried: no session fixation.
-    const { token } = s.tokens.sign(user);
-    s.cookie.set(ctx, token);
-    const { passwordHash: _h, tokenVersion: _v, ...publicUser } = user;
-    log.info({ event: "login", outcome: "success", uid: user.uid }, "login succeeded");
-    ctx.body = { message: `Authentication for ${user.uid} successful`, user: publicUser };
+    completeLogin(ctx, s, user, "password");
   });
 
   router.delete("/authenticate", async (ctx) => {

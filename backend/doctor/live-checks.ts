@@ -231,7 +231,7 @@ export function cookieProblems(cookie: SetCookie, settings: Settings, clearing: 
 }
 
 function sessionCookieCheck(cookie: SetCookie, settings: Settings): Check {
-  const title = `Session cookie ${cookie.name}`;
+  const title = `Set-Cookie ${cookie.name}`;
   const { fatal, warnings, fixes } = cookieProblems(cookie, settings, false);
   const detail = [...fatal, ...warnings].join("; ") || describeAttributes(cookie);
   if (fatal.length) return fail(group, { id: "session-cookie", title, detail }, fixes.join("; "));

@@ -2,7 +2,7 @@
 // API (docs/api.md › Topologies), and whether the cookie the API will send can work there.
 import { fail, ok, warn, type Check } from "./report";
 import { splitRefusal, type ConfigReading, type Settings } from "./settings";
-import { analyzeOrigin, isSecureUrl, relationOf, type Relation } from "./sites";
+import { analyzeOrigin, isLoopbackHost, isSecureUrl, relationOf, type Relation } from "./sites";
 
 export interface Frontend {
   origin: string;
@@ -69,8 +69,9 @@ export function originFormatChecks(settings: Settings): Check[] {
 }
 
 /** `npm start` serves the pages on FRONTEND_PORT: with ALLOWED_ORIGINS set by hand, is that port listed? */
-export function frontendPortCheck(settings: Settings): Check[] {
-  if (settings.production || !settings.allowedOriginsSet) return [];
+export function frontendPortCheck(settings: Settings, api: URL): Check[] {
+  // Only a local API in development is one `npm start` runs.
+  if (settings.production || !settings.allowedOriginsSet || !isLoopbackHost(api.hostname)) return [];
   const served = [`http://localhost:${settings.frontendPort}`, `http://127.0.0.1:${settings.frontendPort}`];
   if (settings.allowedOrigins.some((entry) => served.includes(analyzeOrigin(entry).origin ?? ""))) return [];
   return [
@@ -175,7 +176,7 @@ export function configurationChecks(reading: ConfigReading, api: URL, frontends:
     ...dangerChecks(reading),
     ...secretChecks(reading),
     ...originFormatChecks(settings),
-    ...frontendPortCheck(settings),
+    ...frontendPortCheck(settings, api),
     ...(frontendsGiven ? frontendAllowedChecks(settings, frontends) : []),
     transportCheck(api, frontends),
     ...pageTransportChecks(frontends),

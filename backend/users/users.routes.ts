@@ -4,12 +4,12 @@ import { AppError } from "../errors";
 import { fieldError, parse } from "../http/parse";
 import type { AppRouter, SessionState } from "../http/state";
 import type { Services } from "../services";
-import { accountKey } from "../auth/limits";
+import { reauthenticate } from "../auth/reauth";
 import { uidKeyOf, type PublicUser } from "./user.model";
 import type { UserPatch } from "./users.service";
 import { adminUpdateBody, deleteBody, selfUpdateBody, signupBody } from "./users.schemas";
 
-type UserServices = Pick<Services, "config" | "users" | "tokenRequired" | "signupIpLimit" | "loginIpLimit" | "accountLock" | "cookie" | "tokens">;
+type UserServices = Pick<Services, "config" | "users" | "tokenRequired" | "signupIpLimit" | "loginIpLimit" | "accountLock" | "cookie" | "tokens" | "now">;
 
 const withAccess = (user: PublicUser) => ({ ...user, access: ["rw"] });
 
@@ -38,9 +38,7 @@ export function userRoutes(router: AppRouter, s: UserServices): void {
 
   /**
    * Changes to one's own account. The password, the uid and the e-mail address say who the account is and
-   * where its recovery goes, so changing them needs the current password (a stolen session alone cannot take
-   * the account over), checked like a login: the same per-IP limit and the same lock, keyed by the immutable
-   * user id so that renaming the account cannot reset it.
+   * where its recovery goes, so changing them needs re-authentication (auth/reauth.ts).
    */
   async function updateOwnAccount(ctx: ParameterizedContext<SessionState>, patch: UserPatch, currentPassword: string | undefined) {
     const me = ctx.state.user;
@@ -50,15 +48,7 @@ export function userRoutes(router: AppRouter, s: UserServices): void {
       patch.uid !== undefined && patch.uid !== me.uid && "the GitHub ID",
       patch.email !== undefined && (patch.email ?? null) !== me.email && "the e-mail address",
     ].filter((change): change is string => change !== false);
-    if (identity.length > 0) {
-      if (currentPassword === undefined) throw fieldError("currentPassword", `is required to change ${identity.join(" and ")}`);
-      await s.loginIpLimit(ctx.ip);
-      const verified = await s.accountLock.check(accountKey(me.id, me.uid), async () => ((await s.users.verifyPassword(me.id, currentPassword)) ? true : null));
-      if (!verified) {
-        log.info({ event: "reauth", outcome: "failure", uid: me.uid }, "current password check failed");
-        throw fieldError("currentPassword", "is incorrect");
-      }
-    }
+    if (identity.length > 0) await reauthenticate(ctx, s, currentPassword, identity.join(" and "));
     const { user, tokenVersion } = await s.users.updateById(me.id, patch);
     if (user.uid !== me.uid) log.info({ event: "uid_changed", uid: user.uid, previousUid: me.uid }, "GitHub ID changed");
     if (user.email !== me.email) log.info({ event: "email_changed", uid: user.uid }, "e-mail address changed");
@@ -83,6 +73,7 @@ export function userRoutes(router: AppRouter, s: UserServices): void {
       ctx.body = await updateOwnAccount(ctx, patch, currentPassword);
       return;
     }
+    if (currentPassword !== undefined) throw fieldError("currentPassword", "is only for changing your own account");
     const { user, tokenVersion } = await s.users.updateByUid(ctx.params.uid, patch);
     if (patch.role !== undefined || patch.password !== undefined) {
       ctx.state.log.info({ event: "revocation", by: ctx.state.user.uid, uid: user.uid, tokenVersion }, "user sessions revoked");

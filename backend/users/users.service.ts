@@ -117,6 +117,21 @@ export function createUsersService({ db, hasher, now = Date.now }: { db: Db; has
   }
 
   return {
+    async hasPassword(userId: number): Promise<boolean> {
+      const user = await prisma.user.findUnique({ where: { id: userId }, select: { passwordHash: true } });
+      return Boolean(user?.passwordHash);
+    },
+
+    /** The ways an account can sign in: removing the last one is refused (LAST_LOGIN_METHOD). */
+    async loginMethods(userId: number): Promise<{ password: boolean; passkeys: number; github: boolean }> {
+      const user = await prisma.user.findUnique({
+        where: { id: userId },
+        select: { passwordHash: true, _count: { select: { passkeys: true, oauthAccounts: true } } },
+      });
+      if (!user) throw new AppError("USER_NOT_FOUND");
+      return { password: Boolean(user.passwordHash), passkeys: user._count.passkeys, github: user._count.oauthAccounts > 0 };
+    },
+
     async verifyPassword(userId: number, password: string): Promise<boolean> {
       const user = await prisma.user.findUnique({ where: { id: userId }, select: { passwordHash: true } });
       // No account, or one without a password (made by Sign in with GitHub): the same cost, the same "no".

@@ -21,6 +21,8 @@ import { seedUsers } from "../../backend/seed";
 export const dialect: "sqlite" | "postgres" = process.env.CROSSAUTH_TEST_DATABASE === "postgres" ? "postgres" : "sqlite";
 
 export const TEST_SECRET = "test-secret-that-is-long-enough-0123456789";
+/** A fixed DATA_ENCRYPTION_KEY, so no test generates one into a data directory. */
+export const TEST_DATA_KEY = Buffer.alloc(32, 7).toString("base64");
 export const ALLOWED_ORIGIN = "http://localhost:4100";
 
 export interface TestApp {
@@ -46,6 +48,8 @@ export function testConfig(env: Record<string, string> = {}, databaseUrl = `file
   return loadConfig({
     NODE_ENV: "test",
     JWT_SECRET: TEST_SECRET,
+    DATA_ENCRYPTION_KEY: TEST_DATA_KEY,
+    MAIL_TRANSPORT: "off",
     DATABASE_URL: databaseUrl,
     ...(dialect === "postgres" ? { REDIS_URL: testRedisUrl() } : {}),
     BCRYPT_ROUNDS: "4",

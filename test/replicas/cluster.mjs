@@ -30,6 +30,7 @@ export async function startCluster(owner, { replicas = 3, env = {} } = {}) {
     databaseUrl: pg.urlFor("postgres"),
     redisUrl: redis.url,
     secret: crypto.randomBytes(48).toString("base64url"),
+    dataKey: crypto.randomBytes(32).toString("base64"),
     env,
     apis: [],
   };
@@ -49,6 +50,7 @@ export async function startReplica(owner, cluster, extra = {}) {
     DATABASE_URL: cluster.databaseUrl,
     REDIS_URL: cluster.redisUrl,
     JWT_SECRET: cluster.secret,
+    DATA_ENCRYPTION_KEY: cluster.dataKey,
     BCRYPT_ROUNDS: "4",
     LOG_LEVEL: "warn",
     LOGIN_MAX_FAILURES: String(MAX_FAILURES),

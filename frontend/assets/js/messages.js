@@ -94,6 +94,48 @@ export function describeError(error) {
       return "The login service is temporarily unavailable. Please try again in a moment.";
     case "COOKIE_BLOCKED":
       return BLOCKED_COOKIE_MESSAGE;
+    // Account recovery and verification
+    case "RESET_TOKEN_INVALID":
+      return "This password reset link has expired, was already used, or was replaced by a newer one. Ask for a new link.";
+    case "VERIFY_TOKEN_INVALID":
+      return "This verification link has expired, was already used, or is for an address you have changed since. Send a new one from the Security page.";
+    case "EMAIL_MISSING":
+      return "Your account has no email address yet: add one on your profile first.";
+    case "EMAIL_ALREADY_VERIFIED":
+      return "Your email address is already verified.";
+    case "MAIL_UNAVAILABLE":
+      return "This server cannot send email, so this cannot be done by email. Ask an administrator.";
+    // Two-factor authentication
+    case "MFA_REQUIRED":
+      return "Enter the 6-digit code from your authenticator app.";
+    case "MFA_CODE_INVALID":
+      return "That code is not right. Check the time on your phone and try the newest code from your authenticator app.";
+    case "MFA_CHALLENGE_INVALID":
+      return "This sign-in took too long or was already used. Please start again with your password.";
+    case "MFA_ALREADY_ENABLED":
+      return "Two-factor authentication is already on for your account.";
+    case "MFA_UNAVAILABLE":
+      return "Two-factor authentication is not available on this server.";
+    case "REAUTH_REQUIRED":
+      return "For your safety, please log in again (less than 10 minutes ago) before making this change.";
+    // Passkeys
+    case "PASSKEYS_UNAVAILABLE":
+      return error.serverMessage || "Passkeys cannot be used from this page.";
+    case "PASSKEY_INVALID":
+      return "Your passkey could not be verified. Please try again.";
+    case "CHALLENGE_INVALID":
+      return "This passkey request expired or was already used. Please try again.";
+    // GitHub
+    case "REDIRECT_NOT_ALLOWED":
+      return "This page is not allowed to start a sign-in with GitHub: its address is not in the server's ALLOWED_ORIGINS.";
+    case "LOGIN_CODE_INVALID":
+      return "This sign-in with GitHub expired or was already used. Please start again.";
+    case "OAUTH_STATE_INVALID":
+      return "This sign-in with GitHub did not start here or took too long. Please start again.";
+    case "OAUTH_ACCOUNT_EXISTS":
+      return error.serverMessage || "An account already uses this GitHub ID: log in with your password and link GitHub from the Security page.";
+    case "LAST_LOGIN_METHOD":
+      return "This is your last way to sign in. Add a password, a passkey or GitHub first.";
     default:
       return error.serverMessage || error.message || `The login service answered ${error.status}. Please try again.`;
   }

@@ -32,6 +32,7 @@ export function renderNav(user) {
   const items = [navLink("index.html", "Home")];
   if (user) {
     items.push(navLink("profile.html", "Profile"));
+    items.push(navLink("security.html", "Security"));
     if (user.role === "Admin") items.push(navLink("admin.html", "Users"));
     items.push(navLink("logout.html", "Log out"));
     const who = document.createElement("li");
