@@ -34,7 +34,8 @@ export function apiEnv(overrides = {}) {
   const { envSchema } = createRequire(import.meta.url)(path.join(ROOT, "dist", "backend", "config.js"));
   const configKeys = new Set(Object.keys(envSchema.shape));
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !configKeys.has(key)));
-  return { ...inherited, ...overrides };
+  // CROSSAUTH_ENV_FILE=off: a developer's .env in the checkout cannot change what a suite tests either.
+  return { ...inherited, CROSSAUTH_ENV_FILE: "off", ...overrides };
 }
 
 /**
