@@ -89,12 +89,12 @@ export function createAccountLock(maxFailures: number, lockSeconds: number, redi
   const queues = new Map<string, Promise<unknown>>();
   const lockedMessage = (s: number) => `Too many failed attempts for this account. Try again in ${s} seconds.`;
 
-  async function checkUnlessLocked<T>(key: string, verify: () => Promise<T | null>): Promise<T | null> {
+  async function checkUnlessLocked<T>(key: string, verify: () => Promise<T | null>, clears: (verified: T) => boolean): Promise<T | null> {
     const state = await guarded(() => failures.get(key));
     if (state && state.consumedPoints >= maxFailures) throw refusal(state, lockedMessage);
     const verified = await verify();
     if (verified !== null) {
-      await guarded(() => failures.delete(key));
+      if (clears(verified)) await guarded(() => failures.delete(key));
     } else {
       const after = await guarded(() => failures.penalty(key, 1));
       if (after.consumedPoints >= maxFailures) await guarded(() => failures.block(key, lockSeconds));
@@ -102,19 +102,28 @@ export function createAccountLock(maxFailures: number, lockSeconds: number, redi
     return verified;
   }
 
-  const oneAtATime = <T>(key: string, verify: () => Promise<T | null>) =>
-    redis ? withRedisMutex(redis, key, () => checkUnlessLocked(key, verify)) : checkUnlessLocked(key, verify);
+  const oneAtATime = <T>(key: string, verify: () => Promise<T | null>, clears: (verified: T) => boolean) =>
+    redis ? withRedisMutex(redis, key, () => checkUnlessLocked(key, verify, clears)) : checkUnlessLocked(key, verify, clears);
 
   return {
-    /** Runs `verify` (a password check: null means wrong) unless the account is locked (429), counting failures. */
-    check<T>(key: string, verify: () => Promise<T | null>): Promise<T | null> {
-      const result = (queues.get(key) ?? Promise.resolve()).then(() => oneAtATime(key, verify));
+    /**
+     * Runs `verify` (a password or code check: null means wrong) unless the account is locked (429), counting
+     * failures. A success clears the count unless `clears` says otherwise: with two-factor on, a right password
+     * alone must not, or password + a few wrong codes, repeated, would guess forever.
+     */
+    check<T>(key: string, verify: () => Promise<T | null>, { clears = () => true }: { clears?: (verified: T) => boolean } = {}): Promise<T | null> {
+      const result = (queues.get(key) ?? Promise.resolve()).then(() => oneAtATime(key, verify, clears));
       const tail = result.catch(() => undefined);
       queues.set(key, tail);
       void tail.then(() => {
         if (queues.get(key) === tail) queues.delete(key);
       });
       return result;
+    },
+
+    /** Forgets an account's failures (a completed password reset proves the owner). */
+    async clear(key: string): Promise<void> {
+      await guarded(() => failures.delete(key));
     },
   };
 }

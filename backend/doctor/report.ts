@@ -24,11 +24,15 @@ export interface Report {
   checks: Check[];
 }
 
-type Fields = Omit<Check, "status" | "group" | "fix">;
+type Fields = Pick<Check, "id" | "title" | "detail">;
 
-export const ok = (group: Check["group"], fields: Fields): Check => ({ ...fields, group, status: "ok" });
-export const warn = (group: Check["group"], fields: Fields, fix: string): Check => ({ ...fields, group, status: "warn", fix });
-export const fail = (group: Check["group"], fields: Fields, fix: string): Check => ({ ...fields, group, status: "fail", fix });
+// Fields in reading order, as --json prints them.
+const make = (status: Status, group: Check["group"], { id, title, detail }: Fields, fix?: string): Check =>
+  fix === undefined ? { id, group, status, title, detail } : { id, group, status, title, detail, fix };
+
+export const ok = (group: Check["group"], fields: Fields): Check => make("ok", group, fields);
+export const warn = (group: Check["group"], fields: Fields, fix: string): Check => make("warn", group, fields, fix);
+export const fail = (group: Check["group"], fields: Fields, fix: string): Check => make("fail", group, fields, fix);
 
 /** Exit status 0 only when nothing is broken: warnings alone do not fail a CI job. */
 export const hasFailures = (report: Report): boolean => report.checks.some((check) => check.status === "fail");

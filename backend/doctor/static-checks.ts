@@ -62,7 +62,7 @@ export function originFormatChecks(settings: Settings): Check[] {
   return broken.map(({ entry, analysis }) =>
     fail(
       group,
-      { id: `allowed-origins:${entry}`, title, detail: `${analysis.problems.map((p) => p.detail).join("; ")}: the API compares origins letter by letter, so that page is refused` },
+      { id: `allowed-origins:${entry}`, title, detail: `${analysis.problems.map((p) => p.detail).join("; ")}: browsers never send that, and the API refuses to start with it` },
       `in ALLOWED_ORIGINS, ${analysis.problems.map((p) => p.fix).join("; ")}`,
     ),
   );
@@ -179,7 +179,8 @@ export function configurationChecks(reading: ConfigReading, api: URL, frontends:
     ...frontendPortCheck(settings, api),
     ...(frontendsGiven ? frontendAllowedChecks(settings, frontends) : []),
     transportCheck(api, frontends),
-    ...pageTransportChecks(frontends),
+    // Production already refuses plain-http origins (a refusal above says so).
+    ...(settings.production ? [] : pageTransportChecks(frontends)),
     ...relationChecks(settings, api, frontends),
     cookieConfigCheck(settings, frontends),
   ];

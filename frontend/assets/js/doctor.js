@@ -1,7 +1,7 @@
 // The doctor page: what this browser, on this page's real origin, sees of the API — the same ✔ ! ✖ lines as
 // `npm run doctor`, each with what to change. On load it only reads (GET requests); the login check runs when
 // the person asks for it, and logs out at the end so it leaves no session.
-import { API_URL, ApiError, apiFetch } from "./api/config.js";
+import { API_URL, ApiError, apiFetch, fetchOptions } from "./api/config.js";
 import { BLOCKED_COOKIE_MESSAGE, blockedCookieAdvice } from "./messages.js";
 import { renderFooter } from "./ui.js";
 
@@ -37,8 +37,16 @@ function relationOf(page, api) {
   return site(page) === site(api) ? "same-site" : "cross-site";
 }
 
+function parseUrl(value) {
+  try {
+    return new URL(value, location.href);
+  } catch {
+    return null;
+  }
+}
+
 const here = new URL(location.href);
-const api = URL.canParse(API_URL || location.origin, location.href) ? new URL(API_URL || location.origin, location.href) : null;
+const api = parseUrl(API_URL || location.origin);
 const relation = api ? relationOf(here, api) : null;
 const apiSecure = api && (api.protocol === "https:" || isLoopback(api.hostname));
 
@@ -136,7 +144,8 @@ async function reachabilityCheck() {
   const url = `${API_URL}/api/health`;
   const title = `Reaching ${url}`;
   try {
-    const response = await fetch(url, { mode: "cors", credentials: "include", cache: "no-store" });
+    // fetchOptions without its headers: a simple request (no preflight), so a failure here is about the answer.
+    const response = await fetch(url, { mode: fetchOptions.mode, credentials: fetchOptions.credentials, cache: "no-store" });
     const body = await response.json().catch(() => null);
     if (response.ok && body?.status === "ok") {
       const parts = ["database", "redis"].filter((part) => typeof body[part] === "string").map((part) => `${part} ${body[part]}`);
