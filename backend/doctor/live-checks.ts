@@ -253,8 +253,9 @@ function partitionedCheck(cookie: SetCookie, frontends: Frontend[]): Check {
 }
 
 /** The clearing cookie must match the session cookie's attributes, or the browser keeps the session. */
-function logoutCheck(clearing: SetCookie | undefined, session: SetCookie, settings: Settings, stillValid: boolean): Check {
+function logoutCheck(status: number, clearing: SetCookie | undefined, session: SetCookie, settings: Settings, stillValid: boolean): Check {
   const title = "Logout (DELETE /api/authenticate)";
+  if (status !== 200) return fail(group, { id: "logout", title, detail: `answered ${status}, not 200` }, "look at the API's log for this request; a proxy must let DELETE through");
   if (!clearing) return fail(group, { id: "logout", title, detail: `no clearing ${session.name} cookie in the answer` }, "a proxy strips Set-Cookie from DELETE answers: let it through");
   const { fatal, fixes } = cookieProblems(clearing, settings, true);
   for (const key of ["path", "domain", "samesite", "secure", "httponly", "partitioned"]) {
@@ -296,9 +297,9 @@ export async function sessionChecks(input: LiveInput, origin: string | null): Pr
   checks.push(...(await attempt("session", "GET /api/id with the cookie", () => sessionUseCheck(input, origin, cookieHeader))));
   checks.push(...(await attempt("logout", "Logout", async () => {
     const logout = await send(input, "/api/authenticate", { method: "DELETE", headers: browserHeaders(origin, cookieHeader) });
-    const clearing = logout.status === 200 ? logout.headers.getSetCookie().map(parseSetCookie).find((c) => c.name === session.name) : undefined;
+    const clearing = logout.headers.getSetCookie().map(parseSetCookie).find((c) => c.name === session.name);
     const after = await send(input, "/api/id", { headers: cookieHeader });
-    return logoutCheck(clearing, session, settings, after.status === 200);
+    return logoutCheck(logout.status, clearing, session, settings, after.status === 200);
   })));
   return checks;
 }
