@@ -8,6 +8,10 @@ import { jsonBody } from "./http/json-body";
 import { authRoutes } from "./auth/auth.routes";
 import { healthRoutes } from "./health/health.routes";
 import { userRoutes } from "./users/users.routes";
+import { recoveryRoutes } from "./recovery/recovery.routes";
+import { mfaRoutes } from "./mfa/mfa.routes";
+import { oauthRoutes } from "./oauth/oauth.routes";
+import { passkeyRoutes, wellKnownRouter } from "./passkeys/passkeys.routes";
 import { errorHandler } from "./middleware/error-handler";
 import { securityHeaders } from "./middleware/security-headers";
 import { requestLogger } from "./middleware/request-logger";
@@ -17,6 +21,10 @@ function createRouter(services: Services): AppRouter {
   const router: AppRouter = new Router<AppState>({ prefix: "/api" });
   authRoutes(router, services);
   userRoutes(router, services);
+  recoveryRoutes(router, services);
+  mfaRoutes(router, services);
+  oauthRoutes(router, services);
+  passkeyRoutes(router, services);
   healthRoutes(router, services);
   return router;
 }
@@ -49,6 +57,10 @@ export function createApp(deps: AppDeps) {
   const router = createRouter(services);
   app.use(router.routes());
   app.use(router.allowedMethods());
+  // Outside /api: /.well-known/webauthn (docs/passkeys.md › Related origins); unanswered paths still end in 404.
+  const wellKnown = wellKnownRouter(services);
+  app.use(wellKnown.routes());
+  app.use(wellKnown.allowedMethods());
   return Object.assign(app, { services });
 }
 
@@ -59,7 +71,7 @@ export function listRoutes(): Array<{ method: string; path: string }> {
   // Route factories only capture their services; nothing is called while the routers are built.
   const inert = { tokenRequired: () => async () => undefined } as unknown as Services;
   const routes: Array<{ method: string; path: string }> = [];
-  for (const layer of createRouter(inert).stack) {
+  for (const layer of [...createRouter(inert).stack, ...wellKnownRouter(inert).stack]) {
     for (const method of layer.methods) if (method !== "HEAD") routes.push({ method, path: String(layer.path) });
   }
   return routes;

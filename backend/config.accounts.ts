@@ -141,8 +141,10 @@ const isIpHost = (host: string) => /^\[.*\]$/.test(host) || /^\d{1,3}(\.\d{1,3})
  * their own suffix but neither ICANN nor private: those are allowed.
  */
 export function rpIdProblem(rpId: string): string | null {
-  if (isIpHost(rpId)) return "an IP address cannot be a relying-party ID: browsers refuse passkeys on IP addresses";
   const parsed = parseDomain(rpId, { allowPrivateDomains: true });
+  if (isIpHost(rpId) || parsed.isIp) return "an IP address cannot be a relying-party ID: browsers refuse passkeys on IP addresses";
+  // A bare lower-case host name, as browsers compare it: "https://example.com" or "Example.com:443" never match.
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(rpId)) return `'${rpId.slice(0, 100)}' is not a bare host name: write it like example.com (lower case, no scheme, port or path)`;
   if (parsed.publicSuffix === rpId && (parsed.isIcann || parsed.isPrivate)) return `${rpId} is a public suffix: use your own host under it, such as you.${rpId}`;
   return null;
 }
@@ -150,7 +152,8 @@ export function rpIdProblem(rpId: string): string | null {
 /** Whether a page on `origin` may use `rpId`: its host is the RP ID or under it, over https (or on localhost). */
 export function originServesRpId(origin: string, rpId: string): boolean {
   const url = new URL(origin);
-  const secure = url.protocol === "https:" || url.hostname === "localhost";
+  // WebAuthn runs only in secure contexts: https pages, and http on localhost (browsers count *.localhost too).
+  const secure = url.protocol === "https:" || url.hostname === "localhost" || url.hostname.endsWith(".localhost");
   return secure && (url.hostname === rpId || url.hostname.endsWith(`.${rpId}`));
 }
 
@@ -165,18 +168,22 @@ function webauthn(env: AccountsEnv, ctx: Context) {
     if (problem) ctx.problems.push(`WEBAUTHN_RP_ID: ${problem}`);
     else rpId = env.WEBAUTHN_RP_ID;
   } else {
-    const candidate = ctx.allowedOrigins.map((o) => new URL(o).hostname).find((host) => rpIdProblem(host) === null);
-    rpId = candidate ?? null;
+    // Only a page that can itself run a ceremony on its host: not an IP address, and https or localhost (an
+    // http page on another name could never use the RP ID it would give).
+    const candidate = ctx.allowedOrigins.map((o) => new URL(o)).find((url) => rpIdProblem(url.hostname) === null && originServesRpId(url.origin, url.hostname));
+    rpId = candidate?.hostname ?? null;
   }
   let origins: string[] = [];
   if (rpId !== null) {
     origins = env.WEBAUTHN_ORIGINS !== undefined ? env.WEBAUTHN_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean) : ctx.allowedOrigins.filter((o) => originServesRpId(o, rpId as string));
     for (const origin of origins) {
       if (!ctx.allowedOrigins.includes(origin)) ctx.problems.push(`WEBAUTHN_ORIGINS: '${origin}' is not in ALLOWED_ORIGINS`);
+      else if (isIpHost(new URL(origin).hostname) || !originServesRpId(origin, new URL(origin).hostname)) ctx.problems.push(`WEBAUTHN_ORIGINS: '${origin}' cannot use passkeys: browsers allow them only on https pages (or http://localhost) with a host name, not an IP address`);
       else if (!env.WEBAUTHN_RELATED_ORIGINS && !originServesRpId(origin, rpId)) {
         ctx.problems.push(`WEBAUTHN_ORIGINS: '${origin}' is not under the relying-party ID ${rpId}; list only pages on ${rpId}, or set WEBAUTHN_RELATED_ORIGINS=true`);
       }
     }
+    if (origins.length === 0) ctx.warnings.push(`WEBAUTHN_RP_ID=${rpId}: no ALLOWED_ORIGINS page is on ${rpId} or under it over https, so no page can use passkeys (docs/passkeys.md)`);
   }
   return Object.freeze({ rpId, rpName: env.WEBAUTHN_RP_NAME, origins: Object.freeze(origins), relatedOrigins: env.WEBAUTHN_RELATED_ORIGINS });
 }

@@ -48,6 +48,10 @@ export const ERROR_CODES = {
   LOGIN_CODE_INVALID: { status: 400, message: "This sign-in code is invalid, used or expired; start again" },
   OAUTH_STATE_INVALID: { status: 400, message: "This sign-in with GitHub has expired or did not start here; start again" },
   OAUTH_ACCOUNT_EXISTS: { status: 409, message: "An account already uses this; log in with your password and link GitHub from your profile" },
+  // Only ever in the callback's redirect (#error=CODE), never a JSON body: kept here so the page and docs share them.
+  OAUTH_DENIED: { status: 400, message: "The sign-in with GitHub was cancelled" },
+  OAUTH_EMAIL_UNVERIFIED: { status: 400, message: "Your GitHub account has no verified primary e-mail address" },
+  OAUTH_FAILED: { status: 502, message: "GitHub could not be reached or refused the sign-in; try again" },
   LAST_LOGIN_METHOD: { status: 409, message: "This is your last way to sign in: add a password, a passkey or GitHub first" },
   UNAVAILABLE: { status: 503, message: "The service is temporarily unavailable, please try again" },
   INTERNAL: { status: 500, message: "Something went wrong on our side" },

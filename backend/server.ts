@@ -9,6 +9,7 @@ import { createHasher } from "./auth/passwords";
 import { createApp } from "./app";
 import { applyMigrations } from "./db/migrate";
 import { seedUsers } from "./seed";
+import { refuseUnreadableFactors } from "./mfa/mfa.startup";
 import { answerClientError } from "./http/client-error";
 
 const HOUSEKEEPING_INTERVAL_MS = 5 * 60_000;
@@ -25,6 +26,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   for (const warning of config.loudWarnings) logger.error(`DANGER: ${warning}`);
   await applyMigrations(config.database);
   const db = createDb(config.database, { timeoutMs: config.dependencyTimeoutMs, logger });
+  await refuseUnreadableFactors(config, db); // two-factor secrets it could not open: refuse, naming the key (docs/two-factor.md)
   const redis = config.redisUrl ? createRedis({ url: config.redisUrl, timeoutMs: config.dependencyTimeoutMs, logger }) : null;
   if (redis) await connectRedis(redis);
   const hasher = createHasher({ rounds: config.bcryptRounds });
@@ -84,6 +86,9 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
       }, config.shutdownTimeoutSeconds * 1000);
       await closed;
       if (running > 0) await Promise.race([new Promise<void>((resolve) => (allDone = resolve)), deadlinePassed]);
+      // Mail still being handed to the transport is sent (bounded by the same deadline), then the transport closes.
+      await Promise.race([app.services.recovery.idle(), deadlinePassed]);
+      app.services.recovery.close();
       clearInterval(idleSweep);
       clearInterval(housekeeping);
       clearTimeout(deadline);

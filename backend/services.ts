@@ -14,6 +14,10 @@ import { createPostgresSessionStore } from "./auth/session-store.postgres";
 import { createSessionVersion } from "./auth/session-version";
 import { createUsersService } from "./users/users.service";
 import { createOneTimeTokens } from "./auth/one-time-tokens";
+import { createRecovery } from "./recovery/recovery.service";
+import { createMfaService } from "./mfa/mfa.service";
+import { createOAuthService } from "./oauth/oauth.service";
+import { createPasskeysService } from "./passkeys/passkeys.service";
 import { createTokenRequired } from "./middleware/token-required";
 
 export interface AppDeps {
@@ -37,6 +41,7 @@ export function createServices({ config, db: database, hasher, redis = null, log
   const sessionStore = db.kind === "sqlite" ? createSqliteSessionStore(db) : createPostgresSessionStore(db, sessionVersion);
   const users = createUsersService({ db, hasher, now });
   const oneTimeTokens = createOneTimeTokens({ db, now });
+  const recovery = createRecovery({ config, db, redis, logger, now, oneTimeTokens });
   return {
     config,
     logger,
@@ -49,6 +54,10 @@ export function createServices({ config, db: database, hasher, redis = null, log
     sessionStore,
     users,
     oneTimeTokens,
+    recovery,
+    mfa: createMfaService({ config, db, oneTimeTokens, users, logger, now }),
+    oauth: createOAuthService({ config, db, oneTimeTokens, now }),
+    passkeys: createPasskeysService({ config, db, oneTimeTokens, now }),
     tokenRequired: createTokenRequired({ tokens, cookie, sessionStore }),
     loginIpLimit: createIpLimiter(config.rateLimitLoginPerIp, "login", redis),
     signupIpLimit: createIpLimiter(config.rateLimitSignupPerIp, "signup", redis),

@@ -9,7 +9,7 @@ import { accountKey } from "./limits";
 import { completeLogin } from "./login";
 import { authenticate, authenticateRequest, readToken, type AuthenticatedSession } from "./sessions";
 
-type AuthServices = Pick<Services, "loginIpLimit" | "accountLock" | "sessionStore" | "hasher" | "tokens" | "cookie" | "users">;
+type AuthServices = Pick<Services, "loginIpLimit" | "accountLock" | "sessionStore" | "hasher" | "tokens" | "cookie" | "users" | "mfa">;
 
 export function authRoutes(router: AppRouter, s: AuthServices): void {
   router.post("/authenticate", async (ctx) => {
@@ -25,13 +25,14 @@ export function authRoutes(router: AppRouter, s: AuthServices): void {
     const log = ctx.state.log;
 
     const account = await s.sessionStore.findForLogin(uid);
+    // With two-factor on, a right password alone keeps the failure count: only a completed sign-in clears it.
     const user = await s.accountLock.check(accountKey(account?.id ?? null, uid), async () => {
       // Read again inside the account's queue: a password changed while this login waited is the one checked.
       const found = await s.sessionStore.findForLogin(uid);
       // Unknown uids still cost one bcrypt comparison, so timing does not reveal which uids exist.
       const ok = found?.passwordHash ? await s.hasher.compare(password, found.passwordHash) : await s.hasher.compareDummy(password);
       return ok ? found : null;
-    });
+    }, { clears: (found) => !found.mfaEnabled });
     if (!user) {
       log.info({ event: "login", outcome: "failure", uid: loggedUid }, "login failed");
       throw new AppError("INVALID_CREDENTIALS");
@@ -41,6 +42,7 @@ export function authRoutes(router: AppRouter, s: AuthServices): void {
       (rehashed) => rehashed && log.info({ event: "password_rehashed", uid: user.uid }, "password hash moved to the configured cost"),
       (err) => log.warn({ err, uid: user.uid }, "could not rehash the password at the configured cost"),
     );
+    if (user.mfaEnabled) await s.mfa.requireSecondFactor(ctx, user); // 401 MFA_REQUIRED + challenge cookie (docs/two-factor.md)
     completeLogin(ctx, s, user, "password");
   });
 

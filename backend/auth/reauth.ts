@@ -26,7 +26,10 @@ export async function reauthenticate(ctx: ParameterizedContext<SessionState>, s:
   }
   if (currentPassword === undefined) throw fieldError("currentPassword", `is required to change ${what}`);
   await s.loginIpLimit(ctx.ip);
-  const verified = await s.accountLock.check(accountKey(me.id, me.uid), async () => ((await s.users.verifyPassword(me.id, currentPassword)) ? true : null));
+  // With two-factor on, a right password is half a sign-in: it must not wipe failures of the second factor.
+  const verified = await s.accountLock.check(accountKey(me.id, me.uid), async () => ((await s.users.verifyPassword(me.id, currentPassword)) ? true : null), {
+    clears: () => !me.mfaEnabled,
+  });
   if (!verified) {
     ctx.state.log.info({ event: "reauth", outcome: "failure", uid: me.uid }, "current password check failed");
     throw fieldError("currentPassword", "is incorrect");

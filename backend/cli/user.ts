@@ -23,13 +23,16 @@ const USAGE = `Usage: npm run user -- <command> [options]
   set-role <uid> <Admin|User>            change a role (ends that user's sessions)
   set-password <uid> [--password <pw>]   reset a password (ends that user's sessions)
   delete <uid>                           delete a user (their tokens stop working at once)
+  verify-email <uid>                     mark the user's email address verified
+  send-reset <uid>                       mail the user a password reset link (the mail limits apply)
+  reset-2fa <uid>                        turn off two-factor authentication (ends that user's sessions)
 
 Without --password the password is asked for without echo, or read verbatim from standard input (so it
 stays out of shell history and of \`ps\`):
   printf '%s\\n' "$NEW_PASSWORD" | npm run user -- create alice --name "Alice" --role Admin
 Reads the same configuration as the API (DATABASE_URL, BCRYPT_ROUNDS, …) and applies the same password rule.`;
 
-const COMMANDS = ["list", "create", "set-role", "set-password", "delete"];
+const COMMANDS = ["list", "create", "set-role", "set-password", "delete", "verify-email", "send-reset", "reset-2fa"];
 
 /** One line from a terminal without echoing it, or verbatim from a pipe; never trimmed (spaces are part of it). */
 async function readLine(prompt: string): Promise<string> {
@@ -93,7 +96,7 @@ async function main() {
   // Through the API's own services, so that with several replicas every change reaches their session caches.
   const redis = config.redisUrl ? createRedis({ url: config.redisUrl, timeoutMs: config.dependencyTimeoutMs }) : null;
   if (redis) await connectRedis(redis);
-  const { db, users } = createServices({ config, db: createDb(config.database, { timeoutMs: config.dependencyTimeoutMs }), hasher, redis, logger: pino({ level: "silent" }) });
+  const { db, users, recovery, mfa } = createServices({ config, db: createDb(config.database, { timeoutMs: config.dependencyTimeoutMs }), hasher, redis, logger: pino({ level: "silent" }) });
   const role = (value: string | undefined): Role => {
     if (!ROLES.includes(value as Role)) fail(`role must be one of ${ROLES.join(", ")}`);
     return value as Role;
@@ -133,6 +136,25 @@ async function main() {
         console.log(`deleted ${user.uid}`);
         break;
       }
+      case "verify-email": {
+        const { user } = await users.updateByUid(needUid(), { emailVerified: true });
+        console.log(`the email address ${user.email} of ${user.uid} is marked verified`);
+        break;
+      }
+      case "reset-2fa": {
+        const { user, wasEnabled } = await mfa.resetByUid(needUid(), { by: "cli" });
+        console.log(wasEnabled ? `two-factor authentication of ${user.uid} is off; their sessions were ended` : `${user.uid} had no two-factor authentication; their sessions were ended`);
+        break;
+      }
+      case "send-reset": {
+        // Waits for the delivery (with its retries), so the command says whether the mail went out.
+        recovery.requireMail();
+        const { queued, delivered } = await recovery.mailReset(await users.getByUid(needUid()), pino({ level: "silent" }), "cli");
+        if (!queued) throw new AppError("RATE_LIMITED", "no mail sent: this account was sent the most mails allowed for now (one a minute, MAIL_PER_ACCOUNT_PER_HOUR an hour); try again later");
+        if (!(await delivered)) throw new AppError("MAIL_UNAVAILABLE", "the mail server did not take the mail (after retries); check SMTP_URL and that the mail server is up");
+        console.log(`a password reset link was sent to the email address of ${uid}`);
+        break;
+      }
     }
   } catch (err) {
     if (err instanceof AppError) {
@@ -142,6 +164,7 @@ async function main() {
       throw err;
     }
   } finally {
+    recovery.close();
     await hasher.destroy();
     await db.close();
     redis?.disconnect();

@@ -2,7 +2,7 @@
 // loadConfig, but never thrown. A configuration the API would refuse still yields settings (the refused
 // variables fall back to their defaults), so every other check can run and the refusals become ✖ lines.
 import crypto from "node:crypto";
-import { ConfigError, envSchema, loadConfig, type Env } from "../config";
+import { ConfigError, envSchema, loadConfig, type Config, type Env } from "../config";
 
 export interface Settings {
   production: boolean;
@@ -28,6 +28,8 @@ export interface ConfigReading {
   productionRefusals: string[];
   /** Dangers the API logs as errors at start but does not refuse (development accounts on a public HOST). */
   loudWarnings: string[];
+  /** The configuration the API would run with; null when it would refuse to start. */
+  config: Config | null;
 }
 
 /** Empty values mean "unset", as in loadConfig. */
@@ -39,13 +41,14 @@ function withoutEmpty(source: NodeJS.ProcessEnv): Record<string, string> {
  * Runs loadConfig for its verdict only. Without JWT_SECRET, development loadConfig writes a generated secret
  * into the data directory; the doctor changes nothing, so it lends loadConfig a throwaway one instead.
  */
-function verdictOf(raw: Record<string, string>): { problems: string[]; loudWarnings: string[] } {
+function verdictOf(raw: Record<string, string>): { problems: string[]; loudWarnings: string[]; config: Config | null } {
   const production = raw.NODE_ENV === "production";
   const env = raw.JWT_SECRET === undefined && !production ? { ...raw, JWT_SECRET: crypto.randomBytes(48).toString("base64url") } : raw;
   try {
-    return { problems: [], loudWarnings: [...loadConfig(env).loudWarnings] };
+    const config = loadConfig(env);
+    return { problems: [], loudWarnings: [...config.loudWarnings], config };
   } catch (err) {
-    if (err instanceof ConfigError) return { problems: err.problems, loudWarnings: [] };
+    if (err instanceof ConfigError) return { problems: err.problems, loudWarnings: [], config: null };
     throw err;
   }
 }
@@ -84,6 +87,7 @@ export function readSettings(source: NodeJS.ProcessEnv): ConfigReading {
     refusals: [...schemaProblems, ...verdict.problems],
     productionRefusals,
     loudWarnings: verdict.loudWarnings,
+    config: verdict.config,
   };
 }
 

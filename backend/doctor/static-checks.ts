@@ -1,5 +1,6 @@
 // Checks from configuration alone: what the API would refuse at start, how each page's origin relates to the
 // API (docs/api.md › Topologies), and whether the cookie the API will send can work there.
+import { passkeyReadiness } from "../passkeys/rp-check";
 import { fail, ok, warn, type Check } from "./report";
 import { splitRefusal, type ConfigReading, type Settings } from "./settings";
 import { analyzeOrigin, isLoopbackHost, isSecureUrl, relationOf, type Relation } from "./sites";
@@ -183,7 +184,25 @@ export function configurationChecks(reading: ConfigReading, api: URL, frontends:
     ...(settings.production ? [] : pageTransportChecks(frontends)),
     ...relationChecks(settings, api, frontends),
     cookieConfigCheck(settings, frontends),
+    ...passkeyChecks(reading, frontends),
   ];
+}
+
+/**
+ * Where passkeys can work with this relying-party ID (passkeys/rp-check.ts), for the same pages. A page on a
+ * loopback address that is also listed as localhost (the development default lists both names of the one
+ * frontend) is not a fault of the setup: the IP-address page says so and offers the password, the localhost
+ * one offers passkeys.
+ */
+export function passkeyChecks(reading: ConfigReading, frontends: Frontend[]): Check[] {
+  if (!reading.config) return []; // the refusals above already say why the API would not start
+  const origins = frontends.map((frontend) => frontend.origin);
+  const alsoOnLocalhost = (page: URL) => isLoopbackHost(page.hostname) && page.hostname !== "localhost" && origins.includes(`${page.protocol}//localhost${page.port ? `:${page.port}` : ""}`);
+  return passkeyReadiness(reading.config, origins).map(({ id, status, title, detail, fix }) => {
+    const page = id.startsWith("passkeys-page:") ? new URL(id.slice("passkeys-page:".length)) : null;
+    if (status === "warn" && page && alsoOnLocalhost(page)) return ok(group, { id, title, detail: `${detail} Sign-in there uses the password.` });
+    return status === "ok" ? ok(group, { id, title, detail }) : status === "warn" ? warn(group, { id, title, detail }, fix ?? "") : fail(group, { id, title, detail }, fix ?? "");
+  });
 }
 
 /** Each page origin with its relation to the API. */

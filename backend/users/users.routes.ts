@@ -9,7 +9,7 @@ import { uidKeyOf, type PublicUser } from "./user.model";
 import type { UserPatch } from "./users.service";
 import { adminUpdateBody, deleteBody, selfUpdateBody, signupBody } from "./users.schemas";
 
-type UserServices = Pick<Services, "config" | "users" | "tokenRequired" | "signupIpLimit" | "loginIpLimit" | "accountLock" | "cookie" | "tokens" | "now">;
+type UserServices = Pick<Services, "config" | "users" | "tokenRequired" | "signupIpLimit" | "loginIpLimit" | "accountLock" | "cookie" | "tokens" | "now" | "recovery" | "mfa">;
 
 const withAccess = (user: PublicUser) => ({ ...user, access: ["rw"] });
 
@@ -26,6 +26,7 @@ export function userRoutes(router: AppRouter, s: UserServices): void {
     const input = parse(signupBody, ctx.request.body);
     const user = await s.users.create(input);
     ctx.state.log.info({ event: "signup", uid: user.uid }, "user created");
+    s.recovery.verifyLater(user, ctx.state.log); // a verification mail to the address given, after this answer
     ctx.status = 201;
     ctx.body = user;
   });
@@ -52,6 +53,8 @@ export function userRoutes(router: AppRouter, s: UserServices): void {
     const { user, tokenVersion } = await s.users.updateById(me.id, patch);
     if (user.uid !== me.uid) log.info({ event: "uid_changed", uid: user.uid, previousUid: me.uid }, "GitHub ID changed");
     if (user.email !== me.email) log.info({ event: "email_changed", uid: user.uid }, "e-mail address changed");
+    // A new address is unverified (users.service): its proof goes to it, after this answer (docs/recovery.md).
+    if (user.email && user.email !== me.email && !user.emailVerified) s.recovery.verifyLater(user, log);
     if (tokenVersion !== ctx.state.session.ver) {
       // Other sessions were just revoked by the version bump; this one gets a fresh token.
       s.cookie.set(ctx, s.tokens.sign({ id: user.id, tokenVersion }).token);
@@ -67,9 +70,10 @@ export function userRoutes(router: AppRouter, s: UserServices): void {
   });
 
   router.put<SessionState>("/user/:uid", tokenRequired("Admin"), async (ctx) => {
-    const { currentPassword, ...patch } = parse(adminUpdateBody, ctx.request.body);
+    const { currentPassword, resetMfa, ...patch } = parse(adminUpdateBody, ctx.request.body);
     // An admin editing their own account is held to the same rules as PUT /api/user.
     if (uidKeyOf(ctx.params.uid) === uidKeyOf(ctx.state.user.uid)) {
+      if (resetMfa) throw fieldError("resetMfa", "is for other accounts: turn your own two-factor authentication off on the Security page");
       ctx.body = await updateOwnAccount(ctx, patch, currentPassword);
       return;
     }
@@ -78,7 +82,9 @@ export function userRoutes(router: AppRouter, s: UserServices): void {
     if (patch.role !== undefined || patch.password !== undefined) {
       ctx.state.log.info({ event: "revocation", by: ctx.state.user.uid, uid: user.uid, tokenVersion }, "user sessions revoked");
     }
-    ctx.body = user;
+    if (patch.emailVerified) ctx.state.log.info({ event: "email_verified", by: ctx.state.user.uid, uid: user.uid }, "e-mail address marked verified by an admin");
+    // Two-factor reset (docs/two-factor.md): factor and codes removed, every session of theirs ended.
+    ctx.body = resetMfa ? (await s.mfa.resetByUid(user.uid, { by: ctx.state.user.uid, log: ctx.state.log })).user : user;
   });
 
   const deleteUser = async (ctx: ParameterizedContext<SessionState>, uid: string) => {

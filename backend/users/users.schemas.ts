@@ -55,6 +55,11 @@ export const selfUpdateBody = z
   .transform(withoutFlask2025Fields);
 
 // `currentPassword` only matters when admins edit their own account, which needs it like PUT /api/user.
-export const adminUpdateBody = z.strictObject({ name, email, role, password, currentPassword }).partial();
+// `emailVerified: true` marks the address verified (docs/recovery.md): an admin's word for it; only true, since
+// changing the address is what makes it unverified.
+const emailVerified = z.literal(true, { message: "can only be true" });
+// `resetMfa: true` removes the user's two-factor factor and recovery codes (docs/two-factor.md).
+const resetMfa = z.literal(true, { message: "can only be true" });
+export const adminUpdateBody = z.strictObject({ name, email, role, password, currentPassword, emailVerified, resetMfa }).partial();
 
 export const deleteBody = z.strictObject({ uid: z.string({ message: "must be a string" }).min(1) });

@@ -59,6 +59,8 @@ export interface UserPatch {
   email?: string | null;
   role?: Role;
   password?: string;
+  /** An admin marks the (new or current) address verified (docs/recovery.md). */
+  emailVerified?: true;
 }
 
 export type UsersService = ReturnType<typeof createUsersService>;
@@ -92,14 +94,18 @@ export function createUsersService({ db, hasher, now = Date.now }: { db: Db; has
     return hasher.hash(password);
   }
 
-  async function applyPatch(current: { id: number; uid: string; role: string }, patch: UserPatch) {
+  async function applyPatch(current: { id: number; uid: string; role: string; email: string | null }, patch: UserPatch) {
     const data: Prisma.UserUpdateInput = {};
     if (patch.uid !== undefined) Object.assign(data, { uid: patch.uid, uidKey: uidKeyOf(patch.uid) });
     if (patch.name !== undefined) data.name = patch.name;
-    if (patch.email !== undefined) {
-      // A new address is unproven, and links sent to the old one stop working.
+    if (patch.email !== undefined && patch.email !== current.email) {
+      // A new address is unproven (the same one sent again by a profile form keeps its proof), and links sent to the old one stop working.
       Object.assign(data, { email: patch.email, emailKey: patch.email?.toLowerCase() ?? null, emailVerifiedAt: null });
       data.oneTimeTokens = { deleteMany: { purpose: { in: ["email_verify", "password_reset"] } } };
+    }
+    if (patch.emailVerified) {
+      if (!(patch.email !== undefined ? patch.email : current.email)) throw new AppError("EMAIL_MISSING", "There is no e-mail address to mark verified");
+      data.emailVerifiedAt = new Date(now());
     }
     if (patch.role !== undefined && patch.role !== current.role) data.role = patch.role;
     if (patch.password !== undefined) data.passwordHash = await hashNewPassword(patch.password, [current.uid, patch.uid ?? ""]);
@@ -187,7 +193,7 @@ export function createUsersService({ db, hasher, now = Date.now }: { db: Db; has
     },
 
     async updateById(userId: number, patch: UserPatch) {
-      const current = await prisma.user.findUnique({ where: { id: userId }, select: { id: true, uid: true, role: true } });
+      const current = await prisma.user.findUnique({ where: { id: userId }, select: { id: true, uid: true, role: true, email: true } });
       if (!current) throw new AppError("USER_NOT_FOUND");
       return applyPatch(current, patch);
     },

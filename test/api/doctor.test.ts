@@ -171,6 +171,30 @@ describe("an API on plain http", () => {
   });
 });
 
+describe("passkeys", () => {
+  it("names a page on an IP address that is not the localhost page's other name, with where passkeys do work", async () => {
+    const report = await doctor({ env: { ALLOWED_ORIGINS: "http://localhost:4100,http://127.0.0.1:5100" }, api: "http://localhost:8587", live: false });
+    expect(check(report, "passkeys-rp-id")).toMatchObject({ status: "ok", detail: expect.stringMatching(/relying-party ID is localhost/) });
+    expect(check(report, "passkeys-page:http://localhost:4100").status).toBe("ok");
+    expect(check(report, "passkeys-page:http://127.0.0.1:5100")).toMatchObject({
+      status: "warn",
+      detail: expect.stringMatching(/IP address \(127\.0\.0\.1\)/),
+      fix: expect.stringMatching(/^Open the site at http:\/\/localhost:4100 to use passkeys/),
+    });
+  });
+
+  it("takes 127.0.0.1 as the other name of a localhost page: no warning, and the detail says it signs in with the password", async () => {
+    const report = await doctor({ env: { ALLOWED_ORIGINS: "http://localhost:4100,http://127.0.0.1:4100" }, api: "http://localhost:8587", live: false });
+    expect(check(report, "passkeys-page:http://127.0.0.1:4100")).toMatchObject({ status: "ok", detail: expect.stringMatching(/IP address.*uses the password/) });
+  });
+
+  it("fails a WEBAUTHN_RP_ID that is the API's host, not the pages'", async () => {
+    const report = await doctor({ env: { ALLOWED_ORIGINS: "https://app.example.com", WEBAUTHN_RP_ID: "api.example.com" }, api: "https://api.example.com", live: false });
+    expect(check(report, "passkeys-origins")).toMatchObject({ status: "fail", fix: expect.stringMatching(/WEBAUTHN_RP_ID/) });
+    expect(check(report, "passkeys-page:https://app.example.com").status).toBe("warn");
+  });
+});
+
 describe("a proxy in front of the API", () => {
   it("that strips Set-Cookie is named, with the header to let through", async () => {
     const url = await startTestApi();
@@ -262,7 +286,7 @@ describe("the CLI", () => {
     const healthy = await cli(["--api", url]);
     expect(healthy.stdout).toMatch(/✔ Set-Cookie __Host-jwt_token — /);
     expect(healthy.stdout).not.toMatch(/^ {2}[✖!] /m);
-    expect(healthy.stdout).toMatch(/\n0 problems \(✖\), 0 warnings \(!\), 18 fine \(✔\)\.\n$/);
+    expect(healthy.stdout).toMatch(/\n0 problems \(✖\), 0 warnings \(!\), 22 fine \(✔\)\.\n$/);
     expect(healthy.code).toBe(0);
 
     const down = await cli(["--api", `http://127.0.0.1:${await closedPort()}`]);

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { PROJECT_ROOT } from "../../backend/config";
-import { dialect, tempDir } from "./helpers";
+import { tempDir } from "./helpers";
 
 const run = promisify(execFile);
 const check = (prismaDir?: string) =>
@@ -22,10 +22,8 @@ function prismaCopy(): string {
   return dir;
 }
 
-// Files only, no database: run once, with the SQLite pass.
-const offline = dialect === "sqlite" ? describe : () => undefined;
-
-offline("the files of both databases", () => {
+// Files only, no database: jest.config.ts runs this file in the SQLite pass alone.
+describe("the files of both databases", () => {
 it("finds the SQLite and PostgreSQL schemas and migrations in step", async () => {
   expect(await check()).toEqual({ code: 0, output: expect.stringMatching(/one data model/) });
 }, 60_000);

@@ -96,14 +96,30 @@ function listen(t, server) {
   });
 }
 
-/** Serves frontend/ with the pages pointed at apiUrl; over https when given a certificate. */
-export async function startFrontend(t, { apiUrl, tls }) {
+/**
+ * Serves frontend/ with the pages pointed at apiUrl; over https when given a certificate. `cspHeader: false`
+ * drops the server's Content-Security-Policy header, as a static host like GitHub Pages would: only the
+ * pages' own meta tag protects them then.
+ */
+export async function startFrontend(t, { apiUrl, tls, cspHeader = true }) {
   if (!fs.existsSync(FRONTEND_SERVER)) throw new Error(`${path.relative(ROOT, FRONTEND_SERVER)} is missing: run \`npm run build\` first`);
   const { createFrontendServer, createFrontendHandler } = await import(pathToFileURL(FRONTEND_SERVER).href);
-  const server = tls
-    ? https.createServer(tls, createFrontendHandler({ root: FRONTEND_ROOT, apiUrl }))
-    : createFrontendServer({ root: FRONTEND_ROOT, apiUrl });
-  return listen(t, server);
+  if (!tls && cspHeader) return listen(t, createFrontendServer({ root: FRONTEND_ROOT, apiUrl }));
+  const handler = createFrontendHandler({ root: FRONTEND_ROOT, apiUrl });
+  const serve = cspHeader ? handler : (req, res) => handler(req, withoutCspHeader(res));
+  return listen(t, tls ? https.createServer(tls, serve) : http.createServer(serve));
+}
+
+/** `res` whose writeHead leaves out Content-Security-Policy. */
+function withoutCspHeader(res) {
+  const writeHead = res.writeHead.bind(res);
+  res.writeHead = (status, ...rest) => {
+    const headers = rest.find((arg) => arg && typeof arg === "object");
+    if (headers) for (const name of Object.keys(headers)) if (name.toLowerCase() === "content-security-policy") delete headers[name];
+    res.removeHeader("Content-Security-Policy");
+    return writeHead(status, ...rest);
+  };
+  return res;
 }
 
 /** A TLS-terminating proxy in front of the (plain http) API, as a real deployment would have. */
@@ -181,6 +197,13 @@ export async function launchBrowser(t, { name, extraArgs = [], resolverRules = [
 
   const page = context.pages()[0] ?? (await context.newPage());
   page.problems = [];
+  // Every CSP violation is a problem, also one Chromium does not log to the console.
+  await context.exposeBinding("__crossauthCspViolation", ({ page: source }, text) => (source?.problems ?? page.problems).push(`Content Security Policy violation: ${text}`));
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) => {
+      window.__crossauthCspViolation?.(`${event.effectiveDirective} refused ${event.blockedURI || "an inline resource"} on ${location.pathname}`);
+    });
+  });
   page.on("pageerror", (error) => page.problems.push(`uncaught error in the page: ${error.message}`));
   page.on("console", (message) => {
     if (message.type() === "error" && /Content Security Policy|SyntaxError|TypeError|ReferenceError/.test(message.text())) {
@@ -222,11 +245,14 @@ function slug(text) {
 // ---------------------------------------------------------------------------------------------------------
 // Topologies
 
-/** Frontend and API on localhost/127.0.0.1 over http. `pageHost` and `apiHost` choose same-site or cross-site. */
-export async function httpTopology(t, { pageHost, apiHost, env }) {
+/**
+ * Frontend and API on localhost/127.0.0.1 over http. `pageHost` and `apiHost` choose same-site or cross-site;
+ * `cspHeader` goes to startFrontend.
+ */
+export async function httpTopology(t, { pageHost, apiHost, env, cspHeader }) {
   const apiPort = await freePort();
   const apiBase = `http://${apiHost}:${apiPort}`;
-  const frontendPort = await startFrontend(t, { apiUrl: apiBase });
+  const frontendPort = await startFrontend(t, { apiUrl: apiBase, cspHeader });
   const base = `http://${pageHost}:${frontendPort}`;
   const api = await startE2eApi(t, { port: apiPort, origins: [base], env });
   return { base, apiBase, api };

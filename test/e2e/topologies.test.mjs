@@ -37,17 +37,30 @@ describe("topologies", { timeout: suiteTimeLeft() }, () => {
     await waitForText(page.locator("#detail-email"), /^ada@example\.com$/, "profile email");
     await inspect(page, "profile");
 
-    // Edit the profile; the change survives a reload.
+    // Edit the profile. Changing the email needs the current password (docs/api.md › PUT /api/user):
+    // without it nothing is saved, with it the change survives a reload.
     await page.locator("#profile-name").fill("Ada King");
     await page.locator("#profile-email").fill("ada@king.example");
     await page.getByRole("button", { name: "Save changes" }).click();
+    const noCurrent = await waitForCode(page, "edit-message", "VALIDATION_FAILED", "email change without the current password");
+    // The page sends the empty field as "" (the API then says "is incorrect"); either answer names the field.
+    assert(/Current password (is required to change the e-mail address|is incorrect)/.test(noCurrent), `missing current password message: ${noCurrent}`);
+    await page.reload();
+    await waitForText(page.locator("#detail-email"), /^ada@example\.com$/, "email after the refused change");
+    await waitForText(page.locator("#detail-name"), /^Ada Lovelace$/, "name after the refused change");
+    await page.locator("#profile-name").fill("Ada King");
+    await page.locator("#profile-email").fill("ada@king.example");
+    await page.locator("#profile-current-password").fill("analytical-1843");
+    await page.getByRole("button", { name: "Save changes" }).click();
     await waitForText(page.locator("#edit-message"), /Your profile was saved/, "save profile");
+    assert((await page.locator("#profile-current-password").inputValue()) === "", "the current password should be cleared after saving");
     await page.reload();
     await waitForText(page.locator("#detail-name"), /^Ada King$/, "edited name after reload");
     await waitForText(page.locator("#detail-email"), /^ada@king\.example$/, "edited email after reload");
 
-    // An invalid edit shows the API's field errors.
+    // An invalid edit shows the API's field errors (the current password is right: only the name is wrong).
     await page.locator("#profile-email").fill("");
+    await page.locator("#profile-current-password").fill("analytical-1843");
     await page.locator("#profile-name").evaluate((input) => input.removeAttribute("minlength"));
     await page.locator("#profile-name").fill("A");
     await page.getByRole("button", { name: "Save changes" }).click();
@@ -84,21 +97,43 @@ describe("topologies", { timeout: suiteTimeLeft() }, () => {
     await waitForText(page.locator("#nav-links"), /Log in/, "nav after logout");
     await inspect(page, "profile-logged-out");
 
-    // The old password no longer works, the new one does; then the logout page.
+    // The old password no longer works, the new one does; a second browser logs in to the same account.
     await logIn(page, base, "ada-l", "analytical-1843");
     await waitForCode(page, "login-message", "INVALID_CREDENTIALS", "old password after change");
     await logIn(page, base, "ada-l", "difference-engine-2");
     await expectProfile(page, "ada-l", "login with the new password");
-    await open(page, base, "logout.html");
-    await waitForText(page.locator("#logout-status"), /You have been logged out\./, "logout page");
-    await inspect(page, "logout");
-    await open(page, base, "index.html");
-    await waitForText(page.locator("#home-status"), /You are not logged in/, "home after the logout page");
-
-    // "Log out everywhere" ends the session in another browser too.
     const other = (await launchBrowser(t, { name: "same-site-second-browser" })).page;
     await logIn(other, base, "ada-l", "difference-engine-2");
     await expectProfile(other, "ada-l", "login in a second browser");
+
+    // The logout page does nothing on load, even with the old ?all=true: a link from any site must not
+    // log anyone out. It shows the session and waits for a button.
+    await open(page, base, "logout.html?all=true");
+    await waitForText(page.locator("#logout-status"), /^You are logged in as Ada King \(ada-l\)\.$/, "logout page on load");
+    assert(await page.locator("#logout-button").isVisible(), "the logout page should offer Log out");
+    assert(await page.locator("#logout-all-button").isVisible(), "the logout page should offer Log out everywhere");
+    await inspect(page, "logout");
+    await page.reload();
+    await waitForText(page.locator("#logout-status"), /^You are logged in as Ada King \(ada-l\)\.$/, "logout page after a reload");
+    await open(page, base, "profile.html");
+    await waitForText(page.locator("#detail-uid"), /^ada-l$/, "profile after opening logout.html?all=true");
+    await other.reload();
+    await waitForText(other.locator("#detail-uid"), /^ada-l$/, "the other browser after logout.html?all=true was opened");
+
+    // "Log out" ends this browser's session only, whatever the page's URL says.
+    await open(page, base, "logout.html?all=true");
+    await waitForText(page.locator("#logout-status"), /You are logged in as/, "logout page before pressing Log out");
+    await page.getByRole("button", { name: "Log out", exact: true }).click();
+    await waitForText(page.locator("#logout-status"), /^You have been logged out\.$/, "Log out on the logout page");
+    await inspect(page, "logout-done");
+    await page.reload();
+    await waitForText(page.locator("#logout-status"), /^You are not logged in\.$/, "logout page after logging out and a reload");
+    await open(page, base, "index.html");
+    await waitForText(page.locator("#home-status"), /You are not logged in/, "home after the logout page");
+    await other.reload();
+    await waitForText(other.locator("#detail-uid"), /^ada-l$/, "the other browser after Log out in the first");
+
+    // "Log out everywhere" on the profile page ends the session in the other browser too.
     await logIn(page, base, "ada-l", "difference-engine-2");
     await expectProfile(page, "ada-l", "login again");
     await page.getByRole("button", { name: "Log out everywhere" }).click();

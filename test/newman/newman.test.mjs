@@ -108,6 +108,12 @@ describe("newman", { timeout: suiteTimeLeft() }, () => {
         RATE_LIMIT_LOGIN_PER_IP: "1000",
         RATE_LIMIT_SIGNUP_PER_IP: "1000",
         SHUTDOWN_TIMEOUT_SECONDS: "5",
+        // Sign in with GitHub on (docs/github.md), so its refusals and the link route answer as configured. GitHub
+        // itself is an address on loopback where nothing listens: the collection never follows a redirect there.
+        GITHUB_CLIENT_ID: "newman-client-id",
+        GITHUB_CLIENT_SECRET: "newman-client-secret",
+        GITHUB_OAUTH_BASE_URL: "http://127.0.0.1:9",
+        GITHUB_API_BASE_URL: "http://127.0.0.1:9",
       },
     });
     const summary = await runNewman(api.url);

@@ -10,7 +10,8 @@ import { CHECK_TIMEOUT_MS, figures, now, SETUP_TIMEOUT_MS, sleep, startApi } fro
 const MAX_FAILURES = 5;
 const LOCK_SECONDS = 2;
 const IP_LIMIT = 5;
-const PASSWORD = "victim-password-1";
+// Must pass the password rule (docs/api.md › `<user>` and field rules): not guessable, no uid in it.
+const PASSWORD = "orbit-lantern-42";
 
 const isLimited = (r) => r.status === 429 && r.json?.code === "RATE_LIMITED" && /^\d+$/.test(r.headers?.["retry-after"] ?? "");
 const isRefusedCredentials = (r) => r.status === 401 && r.json?.code === "INVALID_CREDENTIALS";

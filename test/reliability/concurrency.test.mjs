@@ -85,7 +85,7 @@ describe("concurrency", { timeout: suiteTimeLeft() }, () => {
       assert((await api.signup(`renamer-${i}`, PASSWORD)).status === 201, "cannot create the renamers");
       tokens.push(tokenFrom(await api.login(`renamer-${i}`, PASSWORD)));
     }
-    const results = await Promise.all(tokens.map((t) => api.request({ method: "PUT", path: "/api/user", headers: cookie(t), body: { uid: "Wanted" }, agent: fresh })));
+    const results = await Promise.all(tokens.map((t) => api.request({ method: "PUT", path: "/api/user", headers: cookie(t), body: { uid: "Wanted", currentPassword: PASSWORD }, agent: fresh })));
     f.statuses = tallyText(tally(results));
     f.rows = api.query("SELECT count(*) AS n FROM User WHERE uidKey = 'wanted'").n;
     assert(results.filter((r) => r.status === 200).length === 1 && results.filter((r) => r.status === 409 && r.json?.code === "UID_TAKEN").length === 9, `renames: ${f.statuses}`);

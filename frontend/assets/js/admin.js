@@ -68,6 +68,8 @@ function openManage(uid) {
   roleForm.elements.role.value = selected.role;
   resetForm.reset();
   document.getElementById("delete-button").disabled = selected.id === me.id;
+  renderEmailActions();
+  renderMfaActions();
   manageCard.hidden = false;
   renderUsers();
   document.getElementById("manage-heading").focus();
@@ -132,6 +134,81 @@ resetForm.addEventListener("submit", async (event) => {
       handleActionError(error);
     }
   });
+});
+
+// Recovery by email (docs/recovery.md): the selected user's address and its state, a reset link sent to it, or the
+// admin's word that it is theirs.
+function renderEmailActions() {
+  const state = document.getElementById("manage-email-state");
+  state.textContent = !selected.email
+    ? "No email address: a reset link cannot be sent, and the user cannot reset a forgotten password themselves."
+    : `Email ${selected.email} is ${selected.emailVerified ? "verified" : "not verified"}.`;
+  document.getElementById("send-reset-button").disabled = !selected.email;
+  document.getElementById("mark-verified-button").disabled = !selected.email || selected.emailVerified;
+}
+
+function emailActionError(error) {
+  if (error instanceof ApiError && error.code === "EMAIL_MISSING") {
+    showError(manageMessage, new ApiError({ status: 400, code: "USER_EMAIL_MISSING", message: `${selected.uid} has no email address: add one first.` }));
+  } else {
+    handleActionError(error);
+  }
+}
+
+document.getElementById("send-reset-button").addEventListener("click", async (event) => {
+  clearMessage(manageMessage);
+  await whileBusy(event.currentTarget, async () => {
+    try {
+      const answer = await apiFetch(`${userPath(selected.uid)}/password-reset`, { method: "POST" });
+      showNote(manageMessage, `${answer.message}.`, answer.sent ? "success" : "info");
+    } catch (error) {
+      emailActionError(error);
+    }
+  });
+});
+
+document.getElementById("mark-verified-button").addEventListener("click", async (event) => {
+  clearMessage(manageMessage);
+  await whileBusy(event.currentTarget, async () => {
+    try {
+      const updated = await apiFetch(userPath(selected.uid), { method: "PUT", body: { emailVerified: true } });
+      users = users.map((user) => (user.id === updated.id ? updated : user));
+      selected = updated;
+      renderUsers();
+      showNote(manageMessage, `The email address of ${updated.uid} is now marked verified.`);
+    } catch (error) {
+      emailActionError(error);
+    }
+  });
+  if (selected) renderEmailActions(); // after whileBusy has re-enabled the button
+});
+
+// Two-factor (docs/two-factor.md): for someone who lost their phone and their recovery codes. Their own account
+// an admin turns off on the Security page, with a code, like everyone else.
+function renderMfaActions() {
+  const own = selected.id === me.id;
+  document.getElementById("manage-mfa-state").textContent = own
+    ? "Your own two-factor authentication is managed on your Security page."
+    : `Two-factor authentication is ${selected.mfaEnabled ? "on" : "off"} for ${selected.uid}.`;
+  document.getElementById("reset-mfa-button").disabled = own || !selected.mfaEnabled;
+}
+
+document.getElementById("reset-mfa-button").addEventListener("click", async (event) => {
+  clearMessage(manageMessage);
+  const target = selected;
+  if (!window.confirm(`Turn off two-factor authentication for ${target.uid}? Their recovery codes stop working and they are logged out everywhere; they log in with their password alone until they turn it on again.`)) return;
+  await whileBusy(event.currentTarget, async () => {
+    try {
+      const updated = await apiFetch(userPath(target.uid), { method: "PUT", body: { resetMfa: true } });
+      users = users.map((user) => (user.id === updated.id ? updated : user));
+      selected = updated;
+      renderUsers();
+      showNote(manageMessage, `Two-factor authentication is off for ${updated.uid}. Their sessions were logged out.`);
+    } catch (error) {
+      handleActionError(error);
+    }
+  });
+  if (selected) renderMfaActions(); // after whileBusy has re-enabled the button
 });
 
 document.getElementById("delete-button").addEventListener("click", async (event) => {

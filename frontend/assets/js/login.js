@@ -2,6 +2,9 @@
 import { API_URL, apiFetch, login } from "./api/config.js";
 import { clearMessage, showError, showNote } from "./messages.js";
 import { loadSession, renderFooter, renderNav, whileBusy } from "./ui.js";
+import "./login-mfa.js"; // the two-factor second step (docs/two-factor.md)
+import "./login-passkey.js"; // "Sign in with a passkey" (docs/passkeys.md)
+import "./login-github.js"; // "Sign in with GitHub" (docs/github.md)
 
 const submitButton = (form) => form.querySelector('button[type="submit"]');
 

@@ -45,7 +45,7 @@ export function fieldErrors(data) {
 }
 
 export const BLOCKED_COOKIE_MESSAGE =
-  "Your password was accepted, but your browser blocked the login cookie, so you are not logged in.";
+  "The API signed you in, but your browser blocked the login cookie, so you are not logged in.";
 
 /** Plain words for every failure the pages can meet (the error codes of docs/api.md, plus ours). */
 export function describeError(error) {
@@ -96,7 +96,10 @@ export function describeError(error) {
       return BLOCKED_COOKIE_MESSAGE;
     // Account recovery and verification
     case "RESET_TOKEN_INVALID":
-      return "This password reset link has expired, was already used, or was replaced by a newer one. Ask for a new link.";
+      if (error.data?.reason === "too_many_codes") {
+        return "Too many wrong codes: this reset link no longer works. Ask for a new link below, and use the newest code from your authenticator app or one of your recovery codes.";
+      }
+      return "This password reset link has expired, was already used, or was replaced by a newer one. Ask for a new link below.";
     case "VERIFY_TOKEN_INVALID":
       return "This verification link has expired, was already used, or is for an address you have changed since. Send a new one from the Security page.";
     case "EMAIL_MISSING":
@@ -104,36 +107,52 @@ export function describeError(error) {
     case "EMAIL_ALREADY_VERIFIED":
       return "Your email address is already verified.";
     case "MAIL_UNAVAILABLE":
-      return "This server cannot send email, so this cannot be done by email. Ask an administrator.";
+      return "This server cannot send email right now, so this cannot be done by email. Ask an administrator for help.";
     // Two-factor authentication
     case "MFA_REQUIRED":
       return "Enter the 6-digit code from your authenticator app.";
-    case "MFA_CODE_INVALID":
-      return "That code is not right. Check the time on your phone and try the newest code from your authenticator app.";
+    case "MFA_CODE_INVALID": {
+      // A recovery code that was already used reads the same as a mistyped one: both are "not right".
+      const left = error.data?.attemptsLeft;
+      const tries = left ? ` You can try ${left} more time${left === 1 ? "" : "s"} before you have to start again.` : "";
+      return `That code is not right, or was already used. Check that your phone's clock is right and enter the newest code from your authenticator app, or an unused recovery code.${tries}`;
+    }
     case "MFA_CHALLENGE_INVALID":
+      if (error.data?.reason === "too_many_codes") return "Too many wrong codes. For your safety, please start again with your password.";
       return "This sign-in took too long or was already used. Please start again with your password.";
     case "MFA_ALREADY_ENABLED":
       return "Two-factor authentication is already on for your account.";
     case "MFA_UNAVAILABLE":
-      return "Two-factor authentication is not available on this server.";
+      return "Two-factor authentication is not available on this server right now (it has no DATA_ENCRYPTION_KEY, or not the right one). Ask its administrator.";
     case "REAUTH_REQUIRED":
       return "For your safety, please log in again (less than 10 minutes ago) before making this change.";
     // Passkeys
     case "PASSKEYS_UNAVAILABLE":
       return error.serverMessage || "Passkeys cannot be used from this page.";
     case "PASSKEY_INVALID":
-      return "Your passkey could not be verified. Please try again.";
+      if (error.data?.reason === "already_registered") return "This passkey is already registered here, to your account or another one. Sign in with it, or add a passkey from another device.";
+      return "Your passkey could not be verified, so it was not added. Please try again; if it keeps failing, try another browser or device.";
     case "CHALLENGE_INVALID":
       return "This passkey request expired or was already used. Please try again.";
     // GitHub
     case "REDIRECT_NOT_ALLOWED":
       return "This page is not allowed to start a sign-in with GitHub: its address is not in the server's ALLOWED_ORIGINS.";
     case "LOGIN_CODE_INVALID":
-      return "This sign-in with GitHub expired or was already used. Please start again.";
+      return "This sign-in with GitHub expired (it must be finished within a minute) or was already used. Please start again.";
     case "OAUTH_STATE_INVALID":
-      return "This sign-in with GitHub did not start here or took too long. Please start again.";
+      return "This sign-in with GitHub took too long, was already used, or was started in another browser. Please start again.";
     case "OAUTH_ACCOUNT_EXISTS":
-      return error.serverMessage || "An account already uses this GitHub ID: log in with your password and link GitHub from the Security page.";
+      return error.serverMessage || "An account here already has this GitHub ID. If it is yours, log in with its password and link GitHub from the Security page.";
+    case "OAUTH_DENIED":
+      return "You cancelled at GitHub, so nothing happened. Start again when you are ready, or log in with your password.";
+    case "OAUTH_EMAIL_UNVERIFIED":
+      return "Your GitHub account has no verified primary email address, so no account can be made from it. Verify your address on GitHub (Settings → Emails) and try again, or sign up with a password.";
+    case "OAUTH_FAILED":
+      return "GitHub could not be reached or did not accept the sign-in. Please try again in a moment.";
+    case "OAUTH_NONCE_MISSING":
+      return "This sign-in with GitHub was started in another tab or window, so this page cannot finish it safely. Start again from the login page, in this tab.";
+    case "INSECURE_PAGE":
+      return "Signing in with GitHub needs this page to be served over https (or from localhost). Open it over https and try again.";
     case "LAST_LOGIN_METHOD":
       return "This is your last way to sign in. Add a password, a passkey or GitHub first.";
     default:

@@ -18,6 +18,7 @@ function showProfile(user) {
   document.getElementById("detail-name").textContent = user.name;
   document.getElementById("detail-uid").textContent = user.uid;
   document.getElementById("detail-email").textContent = user.email || "—";
+  document.getElementById("detail-email-state").textContent = !user.email ? "" : user.emailVerified ? "(verified)" : "(not verified — verify on the Security page)";
   document.getElementById("detail-role").textContent = user.role;
   document.getElementById("detail-created").textContent = formatDate(user.createdAt);
   profileForm.elements.name.value = user.name;
@@ -69,7 +70,8 @@ profileForm.addEventListener("submit", async (event) => {
     return;
   }
   // The GitHub ID and the email say who the account is: the API asks for the current password to change them.
-  if ("uid" in changes || "email" in changes) changes.currentPassword = fields.currentPassword.value;
+  // Left out when empty: the API then says it is required, rather than counting an empty guess.
+  if (("uid" in changes || "email" in changes) && fields.currentPassword.value) changes.currentPassword = fields.currentPassword.value;
   await whileBusy(document.getElementById("save-profile-button"), async () => {
     try {
       showProfile(await apiFetch("/api/user", { method: "PUT", body: changes }));
@@ -92,7 +94,8 @@ passwordForm.addEventListener("submit", async (event) => {
   }
   await whileBusy(document.getElementById("change-password-button"), async () => {
     try {
-      const body = { currentPassword: fields.currentPassword.value, password: fields.password.value };
+      const body = { password: fields.password.value };
+      if (fields.currentPassword.value) body.currentPassword = fields.currentPassword.value;
       showProfile(await apiFetch("/api/user", { method: "PUT", body }));
       passwordForm.reset();
       passwordForm.elements.username.value = current.uid;

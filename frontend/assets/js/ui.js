@@ -76,3 +76,15 @@ export async function whileBusy(button, task) {
     button.disabled = false;
   }
 }
+
+/** A new element: `props` become properties where the element has them, else attributes; `dataset` fills data-*. */
+export function element(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key in node) node[key] = value;
+    else node.setAttribute(key, value);
+  }
+  node.append(...children);
+  return node;
+}

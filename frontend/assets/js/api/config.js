@@ -102,8 +102,12 @@ function withMessage(error) {
  *
  * After the API accepts the password, one more request (GET /api/id) checks that the browser kept the
  * cookie: a 401 TOKEN_MISSING there means it refused it (typically an unpartitioned cross-site cookie).
+ *
+ * With two-factor on (docs/two-factor.md) a right password answers 401 MFA_REQUIRED: not a failure but a second
+ * step. `onMfaRequired(data, { callback, message })` takes it; without it a cancelable "crossauth:mfa-required"
+ * event goes to `document` (login-mfa.js takes it on the login page); if nobody takes it, it is shown in words.
  */
-export async function login({ URL = `${API_URL}/api/authenticate`, callback, message, method = "POST", body }) {
+export async function login({ URL = `${API_URL}/api/authenticate`, callback, message, method = "POST", body, onMfaRequired }) {
   const messageElement = document.getElementById(message);
   clearMessage(messageElement);
   try {
@@ -120,7 +124,17 @@ export async function login({ URL = `${API_URL}/api/authenticate`, callback, mes
     if (callback) callback(user);
     return user;
   } catch (error) {
+    if (error instanceof ApiError && error.code === "MFA_REQUIRED" && secondStepTaken(error.data, { callback, message, onMfaRequired })) return null;
     showError(messageElement, error);
     return null;
   }
+}
+
+function secondStepTaken(data, { onMfaRequired, ...options }) {
+  if (onMfaRequired) {
+    onMfaRequired(data, options);
+    return true;
+  }
+  const event = new CustomEvent("crossauth:mfa-required", { cancelable: true, detail: { data, ...options } });
+  return !document.dispatchEvent(event);
 }
