@@ -13,6 +13,17 @@ import { refuseUnreadableFactors } from "./mfa/mfa.startup";
 import { answerClientError } from "./http/client-error";
 
 const HOUSEKEEPING_INTERVAL_MS = 5 * 60_000;
+/** After the drain, how long closing the worker pool and the database may take before the process exits anyway. */
+const CLOSE_GRACE_MS = 3_000;
+
+/** `closing`, or a warning and on after `CLOSE_GRACE_MS`: a stuck pool must not keep a stopping replica alive. */
+async function closeWithin(logger: Logger, what: string, closing: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS, "late")));
+  const outcome = await Promise.race([closing.then(() => "closed" as const, () => "failed" as const), late]);
+  clearTimeout(timer);
+  if (outcome !== "closed") logger.warn({ what, outcome }, `shutdown: ${what} did not close cleanly; exiting anyway`);
+}
 
 export interface RunningApi {
   url: string;
@@ -92,8 +103,8 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
       clearInterval(idleSweep);
       clearInterval(housekeeping);
       clearTimeout(deadline);
-      await hasher.destroy();
-      await db.close();
+      await closeWithin(logger, "the password worker pool", hasher.destroy());
+      await closeWithin(logger, "the database connections", db.close());
       redis?.disconnect();
       logger.info({ drainMs: Date.now() - started }, "shut down cleanly");
     })());

@@ -81,6 +81,7 @@ describe("several replicas: failures and restarts", { timeout: suiteTimeLeft() }
 
   test("Redis killed mid-traffic: reads keep working from the database, logins and signups answer 503 with Retry-After, all recover", async (t) => {
     const load = traffic(bases);
+    t.after(() => load.stop()); // also when an assertion fails midway
     await sleep(1000);
     await cluster.redis.kill();
     await sleep(2500);
@@ -110,6 +111,7 @@ describe("several replicas: failures and restarts", { timeout: suiteTimeLeft() }
 
   test("PostgreSQL restarted mid-traffic: 503 UNAVAILABLE while it is down, health names it, every replica recovers without a restart", async (t) => {
     const load = traffic(bases);
+    t.after(() => load.stop()); // also when an assertion fails midway
     await sleep(1000);
     await cluster.pg.stop();
     await sleep(2500);
@@ -134,13 +136,14 @@ describe("several replicas: failures and restarts", { timeout: suiteTimeLeft() }
   test("a rolling restart, one replica at a time with SIGTERM, behind a load balancer drops no request", async (t) => {
     const proxy = await startProxy(group, () => cluster.apis);
     const load = traffic(() => [proxy], 6);
+    t.after(() => load.stop()); // also when an assertion fails midway
     await sleep(800);
     for (let i = 0; i < cluster.apis.length; i++) {
       const old = cluster.apis[i];
       const stopping = old.stop();
       // The balancer keeps sending to it until it refuses connections; then to the others.
       const exit = await stopping;
-      assert.equal(exit.code, 0, `replica ${i} did not drain cleanly (${JSON.stringify(exit)})`);
+      assert.equal(exit.code, 0, `replica ${i} did not drain cleanly (${JSON.stringify(exit)}); its output:\n${old.server.output().slice(-3000)}`);
       cluster.apis[i] = await startReplica(group, cluster);
       await sleep(300);
     }
