@@ -115,9 +115,9 @@ export const tallyText = (results) =>
     .join(" ");
 
 /**
- * A round-robin reverse proxy over `upstreams()` that, like nginx's `proxy_next_upstream error`, tries the
- * next replica when one refuses the connection (it is stopping or stopped) before any byte of the request
- * went to it. Anything else (a reset mid-answer, a 5xx) reaches the client as it came.
+ * A round-robin reverse proxy over `upstreams()` that, like nginx's `proxy_next_upstream error timeout
+ * non_idempotent`, tries the next replica when one refuses the connection or resets it before any answer.
+ * Anything else (a reset mid-answer, a 5xx) reaches the client as it came.
  */
 export async function startProxy(owner, upstreams) {
   let next = 0;
@@ -134,7 +134,11 @@ export async function startProxy(owner, upstreams) {
           answer.pipe(res);
         });
         upstream.on("error", (err) => {
-          if (err.code === "ECONNREFUSED" && tries < list.length * 2) return attempt(tries + 1);
+          // A stopping replica refuses new connections, and resets the few still in its listen queue when it
+          // stops listening: it never read those requests, so another replica gets them. (It answers every
+          // request it did read before it exits.)
+          const unanswered = err.code === "ECONNREFUSED" || (err.code === "ECONNRESET" && !res.headersSent);
+          if (unanswered && tries < list.length * 2) return attempt(tries + 1);
           if (!res.headersSent) res.writeHead(502, { "Content-Type": "text/plain" });
           res.end(`proxy: ${err.code}`);
         });
