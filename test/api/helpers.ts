@@ -110,12 +110,17 @@ async function onPostgres<T>(work: (client: pg.Client) => Promise<T>): Promise<T
 }
 
 /** A DATABASE_URL for an empty, migrated database of this run's kind, dropped after the test file. */
+/** Databases made here and not yet opened by makeTestApp: the first app on each starts with fresh limits. */
+const unopened = new Set<string>();
+
 export async function freshDatabaseUrl(): Promise<string> {
   if (dialect === "sqlite") return `file:${freshDatabaseFile()}`;
   const name = `test_${crypto.randomBytes(6).toString("hex")}`;
   await onPostgres((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE crossauth_template`));
   createdDatabases.push(name);
-  return postgresUrl(name);
+  const url = postgresUrl(name);
+  unopened.add(url);
+  return url;
 }
 
 export async function dropDatabases(): Promise<void> {
@@ -129,14 +134,15 @@ export async function makeTestApp(
   env: Record<string, string> = {},
   options: { databaseUrl?: string; logger?: pino.Logger } = {},
 ): Promise<TestApp> {
-  const fresh = options.databaseUrl === undefined;
   const databaseUrl = options.databaseUrl ?? (await freshDatabaseUrl());
+  // Limits in Redis are keyed by user id: a new database must not inherit an earlier test file's (this worker's
+  // Redis database outlives them); an app reopening a database (a restart) keeps them.
+  const fresh = unopened.delete(databaseUrl);
   const config = testConfig(env, databaseUrl);
   const db = createDb(config.database, { timeoutMs: config.dependencyTimeoutMs });
   const redis = config.redisUrl ? createRedis({ url: config.redisUrl, timeoutMs: config.dependencyTimeoutMs }) : null;
   if (redis) {
     await connectRedis(redis);
-    // A fresh database starts with fresh limits; an app reopening a database (a restart) keeps them.
     if (fresh) await redis.flushdb();
   }
   const hasher = createHasher({ rounds: config.bcryptRounds, threads: 1 });
