@@ -109,10 +109,10 @@ async function onPostgres<T>(work: (client: pg.Client) => Promise<T>): Promise<T
   }
 }
 
-/** A DATABASE_URL for an empty, migrated database of this run's kind, dropped after the test file. */
 /** Databases made here and not yet opened by makeTestApp: the first app on each starts with fresh limits. */
 const unopened = new Set<string>();
 
+/** A DATABASE_URL for an empty, migrated database of this run's kind, dropped after the test file. */
 export async function freshDatabaseUrl(): Promise<string> {
   if (dialect === "sqlite") return `file:${freshDatabaseFile()}`;
   const name = `test_${crypto.randomBytes(6).toString("hex")}`;
