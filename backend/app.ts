@@ -15,7 +15,8 @@ import { passkeyRoutes, wellKnownRouter } from "./passkeys/passkeys.routes";
 import { errorHandler } from "./middleware/error-handler";
 import { securityHeaders } from "./middleware/security-headers";
 import { requestLogger } from "./middleware/request-logger";
-import { corsPolicy, originCheck } from "./middleware/origin-check";
+import { originPolicy } from "./middleware/origin-check";
+import { routeTable } from "./http/route-table";
 
 function createRouter(services: Services): AppRouter {
   const router: AppRouter = new Router<AppState>({ prefix: "/api" });
@@ -50,12 +51,11 @@ export function createApp(deps: AppDeps) {
   app.use(requestLogger(logger)); // outermost, so it logs the status the error handler chose
   app.use(errorHandler(logger));
   app.use(securityHeaders);
-  app.use(originCheck(config.allowedOrigins));
-  app.use(corsPolicy(config.allowedOrigins)); // answers preflights before any token check
+  app.use(originPolicy(config.allowedOrigins)); // answers preflights before any token check
   app.use(notFoundOrNotAllowed);
   app.use(jsonBody(config.bodyLimit));
   const router = createRouter(services);
-  app.use(router.routes());
+  app.use(routeTable(router)); // the router, with its fixed paths found by one lookup
   app.use(router.allowedMethods());
   // Outside /api: /.well-known/webauthn (docs/passkeys.md › Related origins); unanswered paths still end in 404.
   const wellKnown = wellKnownRouter(services);

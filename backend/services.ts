@@ -34,7 +34,7 @@ export interface AppDeps {
 export function createServices({ config, db: database, hasher, redis = null, logger = pino({ level: config.logLevel }), now = Date.now }: AppDeps) {
   const tokens = createTokens(config.jwt, now);
   const cookie = createSessionCookie(config);
-  // SQLite's cache is kept exact by the file itself (data_version); PostgreSQL's by a version in Redis that
+  // SQLite's cache is kept exact by the file itself (every commit moves its WAL header); PostgreSQL's by a version in Redis that
   // every write to what a session shows replaces. Without Redis, PostgreSQL reads each session's row.
   const sessionVersion = database.kind === "postgres" && redis ? createSessionVersion(redis, logger) : null;
   const db = sessionVersion ? announcingWrites(database, SESSION_MODELS, () => sessionVersion.bump()) : database;

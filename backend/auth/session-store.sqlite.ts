@@ -24,8 +24,8 @@ function userOf([id, uid, name, email, role, emailVerified, mfaEnabled, createdA
   return { id, uid, name, email, role, emailVerified: emailVerified === 1, mfaEnabled: mfaEnabled === 1, createdAt: storedDateToIso(createdAt), updatedAt: storedDateToIso(updatedAt) };
 }
 
-export function createSqliteSessionStore(db: Pick<SqliteDb, "raw">): SessionStore {
-  const { raw } = db;
+export function createSqliteSessionStore(db: Pick<SqliteDb, "raw" | "commits">): SessionStore {
+  const { raw, commits } = db;
   // Raw mode (rows as arrays): better-sqlite3 builds them faster than objects, and this runs on cache misses.
   const sessionLookup = raw
     .prepare<[string, number]>(
@@ -33,20 +33,19 @@ export function createSqliteSessionStore(db: Pick<SqliteDb, "raw">): SessionStor
     )
     .raw(true);
   /**
-   * Session lookups are kept until the database changes, by anyone. SQLite's `data_version` (~0.5 µs, a
-   * third of the lookup) moves whenever another connection commits (Prisma's in this process, the CLI, a
-   * second API process); the raw connection is query-only (db.ts), so no write escapes it. A hit is thus
-   * exactly what the lookup would read now: deletions, demotions and revocations are refused at once.
+   * Session lookups are kept until the database changes, by anyone: the commit watch (db/sqlite-commits.ts)
+   * moves with every commit of any connection (Prisma's in this process, the CLI, a second API process, a
+   * hand edit), and it is read before the lookup it guards. A hit is thus exactly what the lookup would read
+   * now: deletions, demotions and revocations are refused at once.
    */
-  const dataVersion = raw.prepare("PRAGMA data_version").pluck();
   const sessions = new Map<string, Session>();
-  let sessionsVersion: unknown = dataVersion.get();
+  let sessionsVersion = commits.version();
   const loginLookup = raw.prepare<[string]>(`SELECT ${USER_COLUMNS}, passwordHash FROM User WHERE uidKey = ?`).raw(true);
   const ping = raw.prepare("SELECT count(*) AS n FROM (SELECT 1 FROM User LIMIT 1)");
 
   return {
     findSession(userId, jti) {
-      const version = dataVersion.get();
+      const version = commits.version();
       if (version !== sessionsVersion) {
         sessions.clear();
         sessionsVersion = version;

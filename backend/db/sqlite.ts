@@ -5,6 +5,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient } from "../../generated/sqlite/client";
+import { watchCommits, type CommitWatch } from "./sqlite-commits";
 
 /** How long a connection waits on another writer's lock before failing with SQLITE_BUSY (→ 503). */
 export const BUSY_TIMEOUT_MS = 2000;
@@ -82,6 +83,8 @@ export interface SqliteDb {
   kind: "sqlite";
   prisma: PrismaClient;
   raw: Database.Database;
+  /** Moves whenever anyone commits to the file (the session cache's validity check). */
+  commits: CommitWatch;
   close(): Promise<void>;
 }
 
@@ -109,9 +112,9 @@ export function createSqliteDb(databaseFile: string): SqliteDb {
   raw.pragma("journal_mode = WAL");
   raw.pragma("synchronous = NORMAL");
   raw.pragma("foreign_keys = ON");
-  // Reads only: every write then goes through another connection and moves this one's data_version, which
-  // the session cache relies on (auth/session-store.sqlite.ts).
+  // Reads only: the hot path reads, and every write goes through Prisma's connection (its retries and 503s).
   raw.pragma("query_only = ON");
+  const commits = watchCommits(raw);
   const adapter = new PrismaBetterSQLite3({ url: `file:${databaseFile}`, timeout: 0 });
   const connect = adapter.connect.bind(adapter);
   adapter.connect = async () => waitForLocksWithoutBlocking(await connect());
@@ -121,11 +124,13 @@ export function createSqliteDb(databaseFile: string): SqliteDb {
     kind: "sqlite",
     prisma,
     raw,
+    commits,
     async close() {
       if (closed) return;
       closed = true;
       await prisma.$disconnect();
       raw.close();
+      commits.close();
     },
   };
 }

@@ -24,19 +24,19 @@ function fromParserError(err: Record<string, any>): AppError {
 export function jsonBody(limit: string) {
   const parser = bodyParser({ enableTypes: ["json"], jsonLimit: limit, strict: true });
   const noop = async () => undefined;
-  return async function parseJsonBody(ctx: Context, next: Next) {
-    if (BODY_METHODS.has(ctx.method) && hasBody(ctx)) {
-      if (ctx.is("application/json") === false) throw new AppError("UNSUPPORTED_MEDIA_TYPE");
-      try {
-        await parser(ctx, noop);
-      } catch (err) {
-        throw fromParserError(err as Record<string, any>);
-      }
-      const body = ctx.request.body;
-      if (body === null || typeof body !== "object" || Array.isArray(body)) throw new AppError("INVALID_JSON");
-    } else {
-      ctx.request.body = undefined;
+  async function parseInto(ctx: Context): Promise<void> {
+    if (ctx.is("application/json") === false) throw new AppError("UNSUPPORTED_MEDIA_TYPE");
+    try {
+      await parser(ctx, noop);
+    } catch (err) {
+      throw fromParserError(err as Record<string, any>);
     }
-    await next();
+    const body = ctx.request.body;
+    if (body === null || typeof body !== "object" || Array.isArray(body)) throw new AppError("INVALID_JSON");
+  }
+  return function parseJsonBody(ctx: Context, next: Next) {
+    if (BODY_METHODS.has(ctx.method) && hasBody(ctx)) return parseInto(ctx).then(() => next());
+    ctx.request.body = undefined;
+    return next();
   };
 }

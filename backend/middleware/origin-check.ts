@@ -6,23 +6,10 @@ import { AppError } from "../errors";
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-export function originCheck(allowedOrigins: readonly string[]) {
+/** The origin check, then CORS (which answers preflights before any token check). */
+export function originPolicy(allowedOrigins: readonly string[]) {
   const allowed = new Set(allowedOrigins);
-  return async function checkOrigin(ctx: Context, next: Next) {
-    const origin = ctx.get("Origin");
-    // No Origin header: curl, Postman, server-to-server; browsers always send one on these requests.
-    // "null" (sandboxed iframes, file:// pages) is refused like any unknown origin.
-    const isPreflight = ctx.method === "OPTIONS" && ctx.get("Access-Control-Request-Method") !== "";
-    if (origin !== "" && !allowed.has(origin) && (STATE_CHANGING.has(ctx.method) || isPreflight)) {
-      throw new AppError("ORIGIN_NOT_ALLOWED", `Requests from origin '${origin.slice(0, 200)}' are not allowed; add it to ALLOWED_ORIGINS`);
-    }
-    await next();
-  };
-}
-
-export function corsPolicy(allowedOrigins: readonly string[]) {
-  const allowed = new Set(allowedOrigins);
-  return cors({
+  const corsPolicy = cors({
     // An allowlist function: without it @koa/cors with credentials reflects any origin, even "null".
     origin: (ctx: Context) => (allowed.has(ctx.get("Origin")) ? ctx.get("Origin") : ""),
     credentials: true,
@@ -31,4 +18,20 @@ export function corsPolicy(allowedOrigins: readonly string[]) {
     exposeHeaders: ["Retry-After", "X-Request-Id"],
     maxAge: 600,
   });
+
+  return function checkOrigin(ctx: Context, next: Next) {
+    const origin = ctx.get("Origin");
+    // No Origin header: curl, Postman, server-to-server; browsers always send one on these requests. Nothing
+    // for CORS to add but the Vary that @koa/cors sets on every answer.
+    if (origin === "") {
+      ctx.vary("Origin");
+      return next();
+    }
+    // "null" (sandboxed iframes, file:// pages) is refused like any unknown origin.
+    const isPreflight = ctx.method === "OPTIONS" && ctx.get("Access-Control-Request-Method") !== "";
+    if (!allowed.has(origin) && (STATE_CHANGING.has(ctx.method) || isPreflight)) {
+      throw new AppError("ORIGIN_NOT_ALLOWED", `Requests from origin '${origin.slice(0, 200)}' are not allowed; add it to ALLOWED_ORIGINS`);
+    }
+    return corsPolicy(ctx, next);
+  };
 }

@@ -16,8 +16,8 @@ export const SECURITY_HEADERS = Object.freeze({
  */
 const HSTS = "max-age=31536000";
 
-export async function securityHeaders(ctx: Context, next: Next) {
+export function securityHeaders(ctx: Context, next: Next) {
   ctx.set(SECURITY_HEADERS);
   if (ctx.secure) ctx.set("Strict-Transport-Security", HSTS);
-  await next();
+  return next();
 }

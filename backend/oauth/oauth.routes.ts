@@ -100,7 +100,7 @@ export function oauthRoutes(router: AppRouter, s: OAuthServices): void {
   });
 
   router.post("/oauth/exchange", async (ctx) => {
-    // Only a page exchanges codes (originCheck has refused origins not in ALLOWED_ORIGINS): a request without an
+    // Only a page exchanges codes (the origin check has refused origins not in ALLOWED_ORIGINS): a request without an
     // Origin is not a page of ours.
     if (ctx.get("Origin") === "") throw new AppError("ORIGIN_NOT_ALLOWED", "A sign-in code can only be exchanged by a page of this service (the request has no Origin)");
     await s.loginIpLimit(ctx.ip);

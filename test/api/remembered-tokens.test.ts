@@ -1,5 +1,5 @@
 // Two performance memos sit on the authenticated path: tokens.verify remembers tokens it has verified
-// (auth/tokens.ts), and the session lookup is cached until the database changes (SQLite's data_version, or
+// (auth/tokens.ts), and the session lookup is cached until the database changes (on SQLite every commit to the file, or
 // on PostgreSQL the version in Redis that every write replaces: auth/session-store.*.ts). These
 // tests prove neither changes anything a session can observe: every token below is used first, so both
 // remember it, and is then logged out, revoked, demoted, deleted or expired — and refused at once (docs/api.md › Tokens),
@@ -120,7 +120,7 @@ describe("remembered tokens and sessions", () => {
   });
 });
 
-// SQLite's data_version moves with every commit to the file, by anyone: even changes made by hand are seen.
+// Every commit to the SQLite file moves the session cache's commit watch, by anyone: even changes made by hand are seen.
 // (On PostgreSQL, changes must go through the API or `npm run user`, which replace the shared version.)
 if (dialect === "sqlite") {
   describe("changes made outside the API (SQLite)", () => {
