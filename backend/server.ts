@@ -49,23 +49,23 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const handle = app.callback();
   let running = 0;
   let allDone: (() => void) | null = null;
-  const server = http.createServer((req, res) => {
-    running++;
-    void Promise.resolve(handle(req, res)).finally(() => {
-      if (--running === 0) allDone?.();
-    });
-  });
-  server.keepAliveTimeout = 5_000;
-  server.on("clientError", answerClientError);
+  const handled = () => {
+    if (--running === 0) allDone?.();
+  };
   // While draining, every response says `Connection: close` (also those already in flight at SIGTERM): a
   // keep-alive client would otherwise reuse a socket the idle sweep is closing and get a reset, not a refusal.
   let draining = false;
   const unsent = new Set<http.ServerResponse>();
-  server.on("request", (_req: http.IncomingMessage, res: http.ServerResponse) => {
+  const sent = (res: http.ServerResponse) => unsent.delete(res);
+  const server = http.createServer((req, res) => {
     if (draining) res.setHeader("Connection", "close");
     unsent.add(res);
-    res.once("close", () => unsent.delete(res));
+    res.once("close", () => sent(res));
+    running++;
+    handle(req, res).then(handled, handled);
   });
+  server.keepAliveTimeout = 5_000;
+  server.on("clientError", answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, resolve);

@@ -16,8 +16,10 @@ export const SECURITY_HEADERS = Object.freeze({
  */
 const HSTS = "max-age=31536000";
 
+const ENTRIES = Object.entries(SECURITY_HEADERS);
+
 export function securityHeaders(ctx: Context, next: Next) {
-  ctx.set(SECURITY_HEADERS);
-  if (ctx.secure) ctx.set("Strict-Transport-Security", HSTS);
+  for (const [name, value] of ENTRIES) ctx.res.setHeader(name, value);
+  if (ctx.secure) ctx.res.setHeader("Strict-Transport-Security", HSTS);
   return next();
 }
