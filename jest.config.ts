@@ -5,8 +5,8 @@ const config: Config = {
   testEnvironment: "node",
   roots: ["<rootDir>/test/api"],
   testMatch: ["**/*.test.ts"],
-  // schema.test.ts checks files only (no database) and sqlite-commits.test.ts SQLite files only: they run once, in the SQLite pass.
-  testPathIgnorePatterns: ["/node_modules/", ...(process.env.CROSSAUTH_TEST_DATABASE === "postgres" ? ["/test/api/schema\\.test\\.ts$", "/test/api/sqlite-commits\\.test\\.ts$"] : [])],
+  // schema.test.ts and end-of-turn.test.ts need no database and sqlite-commits.test.ts SQLite files only: they run once, in the SQLite pass.
+  testPathIgnorePatterns: ["/node_modules/", ...(process.env.CROSSAUTH_TEST_DATABASE === "postgres" ? ["/test/api/schema\\.test\\.ts$", "/test/api/sqlite-commits\\.test\\.ts$", "/test/api/end-of-turn\\.test\\.ts$"] : [])],
   // arctic and @oslojs/* ship only ES modules: ts-jest transforms them (tsconfig allows JS); everything else
   // in node_modules is loaded as it is.
   transform: { "^.+\\.[jt]s$": ["ts-jest", { isolatedModules: true, tsconfig: "tsconfig.json" }] },

@@ -17,6 +17,7 @@ import { securityHeaders } from "./middleware/security-headers";
 import { requestLogger } from "./middleware/request-logger";
 import { originPolicy } from "./middleware/origin-check";
 import { routeTable } from "./http/route-table";
+import { writeAtEndOfTurn } from "./http/end-of-turn";
 
 function createRouter(services: Services): AppRouter {
   const router: AppRouter = new Router<AppState>({ prefix: "/api" });
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps) {
   // comes from the client, so Koa's default (the leftmost entry) would let anyone pick their rate-limit key.
   const app = new Koa<AppState>({ proxy: config.trustProxy, maxIpsCount: 1 });
 
+  app.use(writeAtEndOfTurn); // outermost: Koa writes the answer once this resolves
   app.use(requestLogger(logger)); // outermost, so it logs the status the error handler chose
   app.use(errorHandler(logger));
   app.use(securityHeaders);
