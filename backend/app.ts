@@ -50,7 +50,7 @@ export function createApp(deps: AppDeps) {
   const app = new Koa<AppState>({ proxy: config.trustProxy, maxIpsCount: 1 });
 
   app.use(writeAtEndOfTurn); // outermost: Koa writes the answer once this resolves
-  app.use(requestLogger(logger)); // outermost, so it logs the status the error handler chose
+  app.use(requestLogger(logger)); // outside the error handler, so it logs the status that handler chose
   app.use(errorHandler(logger));
   app.use(securityHeaders);
   app.use(originPolicy(config.allowedOrigins)); // answers preflights before any token check
