@@ -56,11 +56,10 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   // keep-alive client would otherwise reuse a socket the idle sweep is closing and get a reset, not a refusal.
   let draining = false;
   const unsent = new Set<http.ServerResponse>();
-  const sent = (res: http.ServerResponse) => unsent.delete(res);
   const server = http.createServer((req, res) => {
     if (draining) res.setHeader("Connection", "close");
     unsent.add(res);
-    res.once("close", () => sent(res));
+    res.once("close", () => unsent.delete(res));
     running++;
     handle(req, res).then(handled, handled);
   });
